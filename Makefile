@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install env migrate demo lint format worker browsers clean
+
+$(VENV)/.installed: requirements/lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements/lock.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+env:
+	@$(PYTHON) scripts/write_env.py
+
+migrate: install env
+	@mkdir -p var/static
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo_data
+
+run: demo
+	@$(PY) manage.py rxscale_send --help >/dev/null
+	@echo "Send a signed sample webhook from another terminal:"
+	@echo "  $(PY) manage.py rxscale_send pharmacy_order_created --uid po-try-1 --status 'waiting for pharmacy'"
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install env
+	@mkdir -p var/static
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+worker: migrate
+	$(PY) manage.py db_worker
+
+clean:
+	rm -rf $(VENV) var

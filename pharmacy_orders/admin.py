@@ -1,0 +1,155 @@
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from pharmacy_orders.models import (
+    AuditEntry,
+    OrderItem,
+    OrderShopShippingMethod,
+    OrderStatusChange,
+    PatientDoctorMeeting,
+    PharmacyOrder,
+    Prescription,
+    ShippingMethodMapping,
+    WebhookDelivery,
+)
+from pharmacy_orders.services.shipping import shipping_mapping_delete, shipping_mapping_save
+from pharmacy_orders.webhooks.intake import payload_for_display
+from pharmacy_orders.webhooks.processing import delivery_process
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Data that only RxScale (or an append-only trail) writes: viewable, never editable."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "event_type", "status", "subject_link", "attempts", "received_at"]
+    list_filter = ["status", "event_type"]
+    search_fields = ["subject_uid", "dedupe_key"]
+    actions = ["reprocess"]
+    fields = [
+        "event_type",
+        "status",
+        "subject_link",
+        "error",
+        "error_details",
+        "warnings",
+        "traceback",
+        "attempts",
+        "received_at",
+        "processed_at",
+        "event_timestamp",
+        "secret_index",
+        "secret_fingerprint",
+        "dedupe_key",
+        "headers",
+        "payload",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body")
+
+    @admin.display(description="Payload (PDF content redacted)")
+    def payload(self, obj):
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payload_for_display(obj))
+
+    @admin.display(description="Subject")
+    def subject_link(self, obj):
+        if obj.subject_kind == WebhookDelivery.SubjectKind.ORDER:
+            url = reverse("orders:detail", args=[obj.subject_uid])
+        elif obj.subject_kind == WebhookDelivery.SubjectKind.PHARMACY_SKU:
+            url = reverse("inventory:detail", args=[obj.subject_uid])
+        else:
+            return obj.subject_uid or "–"
+        return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("pharmacy_orders.reprocess_webhookdelivery")
+
+    @admin.action(description="Reprocess selected deliveries", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        outcomes = [
+            delivery_process(delivery_id=pk, force=True)
+            for pk in queryset.order_by("received_at", "id").values_list("pk", flat=True)
+        ]
+        summary = ", ".join(f"{outcomes.count(s)} {s}" for s in sorted(set(outcomes)))
+        self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
+
+
+@admin.register(ShippingMethodMapping)
+class ShippingMethodMappingAdmin(admin.ModelAdmin):
+    list_display = ["shop_shipping_method_uid", "display_name", "carrier_identifier", "updated_at"]
+    search_fields = ["shop_shipping_method_uid", "display_name", "carrier_identifier"]
+
+    def save_model(self, request, obj, form, change):
+        shipping_mapping_save(mapping=obj)
+
+    def delete_model(self, request, obj):
+        shipping_mapping_delete(mapping=obj)
+
+    def delete_queryset(self, request, queryset):
+        for mapping in queryset:
+            shipping_mapping_delete(mapping=mapping)
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    fields = ["uid", "sku", "amount", "total_paid_amount", "pharmacy_sku"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class ShopShippingMethodInline(admin.TabularInline):
+    model = OrderShopShippingMethod
+    fields = ["uid", "display_name", "external_id", "mapping_pharmacy_uid", "mapping_identifier"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = OrderStatusChange
+    fields = ["created_at", "from_status", "to_status", "user", "delivery", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(PharmacyOrder)
+class PharmacyOrderAdmin(ReadOnlyAdmin):
+    list_display = ["uid", "name", "status", "priority", "patient_name", "shipping_identifier"]
+    list_filter = ["status", "prepaid", "shipping_unmapped", "pharmacy"]
+    search_fields = ["uid", "name", "patient_name", "shop_order_name"]
+    inlines = [OrderItemInline, ShopShippingMethodInline, StatusChangeInline]
+    exclude = ["custom_data", "fulfillment_items"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "action", "order_uid"]
+    list_filter = ["action"]
+    search_fields = ["order_uid", "user__username"]
+
+
+@admin.register(PatientDoctorMeeting)
+class PatientDoctorMeetingAdmin(ReadOnlyAdmin):
+    list_display = ["meeting_uid", "change", "status", "doctor_uid", "start_date", "event_at"]
+    search_fields = ["meeting_uid", "patient_profile_uid", "doctor_uid"]
+
+
+@admin.register(Prescription)
+class PrescriptionAdmin(ReadOnlyAdmin):
+    list_display = ["uid", "status", "doctor_uid", "external_order_id", "updated_at"]
+    search_fields = ["uid", "external_order_id", "doctor_uid"]

@@ -1,0 +1,71 @@
+"""Which identifier the pharmacy's carrier expects for an order's shop shipping method."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from pharmacy_orders.models import (
+    OrderShopShippingMethod,
+    PharmacyOrder,
+    ShippingMethodMapping,
+)
+
+
+def resolve_shipping_identifier(
+    *, methods: Iterable[OrderShopShippingMethod], pharmacy_uid: str
+) -> str:
+    """The payload's mapping for our pharmacy wins; else the admin's mapping; else ""."""
+    methods = list(methods)
+    for method in methods:
+        if method.mapping_identifier and method.mapping_pharmacy_uid in ("", pharmacy_uid):
+            return method.mapping_identifier
+    admin_mappings = dict(
+        ShippingMethodMapping.objects.filter(
+            shop_shipping_method_uid__in=[m.uid for m in methods]
+        ).values_list("shop_shipping_method_uid", "carrier_identifier")
+    )
+    for method in methods:
+        if method.uid in admin_mappings:
+            return admin_mappings[method.uid]
+    return ""
+
+
+def order_refresh_shipping_identifier(*, order: PharmacyOrder) -> None:
+    order.shipping_identifier = resolve_shipping_identifier(
+        methods=order.shop_shipping_methods.all(),
+        pharmacy_uid=order.pharmacy.uid if order.pharmacy_id else "",
+    )
+    order.shipping_unmapped = not order.shipping_identifier
+
+
+def shipping_mapping_save(*, mapping: ShippingMethodMapping) -> ShippingMethodMapping:
+    """Save an admin mapping and re-resolve every order that uses that shop method.
+
+    Orders are locked in id order, the same order every writer uses.
+    """
+    with transaction.atomic():
+        mapping.save()
+        orders_refresh_for_method(shop_shipping_method_uid=mapping.shop_shipping_method_uid)
+    return mapping
+
+
+def shipping_mapping_delete(*, mapping: ShippingMethodMapping) -> None:
+    with transaction.atomic():
+        mapping.delete()
+        orders_refresh_for_method(shop_shipping_method_uid=mapping.shop_shipping_method_uid)
+
+
+def orders_refresh_for_method(*, shop_shipping_method_uid: str) -> None:
+    orders = (
+        PharmacyOrder.objects.select_for_update()
+        .filter(
+            id__in=OrderShopShippingMethod.objects.filter(uid=shop_shipping_method_uid).values(
+                "order_id"
+            )
+        )
+        .select_related("pharmacy")
+        .order_by("id")
+    )
+    for order in orders:
+        order_refresh_shipping_identifier(order=order)
+        order.save(update_fields=["shipping_identifier", "shipping_unmapped", "updated_at"])

@@ -1,0 +1,297 @@
+"""Applying RxScale's full-state snapshots: orders, meetings, prescriptions.
+
+State-based and idempotent: the same snapshot twice leaves the same state and history; an
+older one (by `updated_at`) changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from inventory.services import pharmacy_sku_ensure_for_order_item, sku_upsert
+from pharmacy_orders.models import (
+    MeetingChange,
+    OrderItem,
+    OrderShopShippingMethod,
+    OrderStatusChange,
+    PatientDoctorMeeting,
+    Pharmacy,
+    PharmacyOrder,
+    Prescription,
+    PrescriptionChange,
+)
+from pharmacy_orders.services.prescriptions import order_prescription_apply
+from pharmacy_orders.services.shipping import order_refresh_shipping_identifier
+from pharmacy_orders.webhooks.models import WebhookDelivery
+
+
+@dataclass(frozen=True)
+class OrderSnapshotOutcome:
+    order: PharmacyOrder
+    stale: bool
+    pdf_sha256: str = ""
+    prescription_problem: str = ""
+
+
+def _lock_or_create(model, lookup: dict, defaults: dict):
+    """Row-lock the object, creating it first if needed; safe against a concurrent create."""
+    obj = model.objects.select_for_update().filter(**lookup).first()
+    if obj is not None:
+        return obj, False
+    try:
+        with transaction.atomic():
+            return model.objects.create(**lookup, **defaults), True
+    except IntegrityError:
+        return model.objects.select_for_update().get(**lookup), False
+
+
+def _text(value) -> str:
+    return value or ""
+
+
+def _order_fields(snapshot: dict) -> dict:
+    parent = snapshot.get("order") or {}
+    delivery_type = snapshot.get("delivery_type") or {}
+    patient = snapshot.get("patient_data") or {}
+    doctor = snapshot.get("doctor_data") or {}
+    fulfillment = snapshot.get("fulfillment") or {}
+    shop_order = (fulfillment.get("order") or {}).get("shop_order") or {}
+    return {
+        "status": snapshot["status"],
+        "name": _text(snapshot.get("name")),
+        "custom_data": snapshot.get("data") or {},
+        "external_status": _text(snapshot.get("external_status")),
+        "rx_created_at": snapshot.get("created_at"),
+        "rx_updated_at": snapshot["updated_at"],
+        "rx_deleted_at": snapshot.get("deleted_at"),
+        "parent_order_uid": _text(parent.get("uid")),
+        "delivery_address": parent.get("delivery_address"),
+        "invoice_address": parent.get("invoice_address"),
+        "shipping_costs_amount": parent.get("shipping_costs_amount"),
+        "shipping_costs_currency": _text(parent.get("shipping_costs_currency")),
+        "priority": parent.get("priority") or 0,
+        "delivery_type_uid": _text(delivery_type.get("uid")),
+        "delivery_type_name": _text(delivery_type.get("display_name")),
+        "delivery_type_identifier": _text(delivery_type.get("identifier")),
+        "prepaid": bool(snapshot.get("prepaid")),
+        "patient_uid": _text(patient.get("uid")),
+        "patient_name": _text(patient.get("display_name")),
+        "patient_email": _text(patient.get("email")),
+        "patient_date_of_birth": patient.get("date_of_birth"),
+        "patient_phone": _text(patient.get("phone_number")),
+        "doctor_uid": _text(doctor.get("uid")),
+        "doctor_name": _text(doctor.get("display_name")),
+        "fulfillment_uid": _text(fulfillment.get("uid")),
+        "fulfillment_external_id": _text(fulfillment.get("external_id")),
+        "fulfillment_items": fulfillment.get("items") or [],
+        "shop_order_uid": _text(shop_order.get("uid")),
+        "shop_order_name": _text(shop_order.get("external_id")),
+        "shop_identifier": _text(shop_order.get("shop_identifier")),
+    }
+
+
+def _pharmacy_upsert(data: dict | None) -> Pharmacy | None:
+    if not data or not data.get("uid"):
+        return None
+    pharmacy, created = Pharmacy.objects.get_or_create(
+        uid=data["uid"], defaults={"display_name": _text(data.get("display_name"))}
+    )
+    if not created and data.get("display_name") and pharmacy.display_name != data["display_name"]:
+        pharmacy.display_name = data["display_name"]
+        pharmacy.save(update_fields=["display_name"])
+    return pharmacy
+
+
+def _items_apply(order: PharmacyOrder, items: list[dict], delivery: WebhookDelivery) -> None:
+    pharmacy_uid = order.pharmacy.uid if order.pharmacy else ""
+    existing = {item.uid: item for item in order.items.all()}
+    # Fixed lock order across writers: SKUs and pharmacy SKUs by uid.
+    for item_data in sorted(items, key=lambda item: item["sku"]["uid"]):
+        sku = sku_upsert(sku_data=item_data["sku"])
+        pharmacy_sku_data = item_data.get("pharmacy_sku")
+        pharmacy_sku = (
+            pharmacy_sku_ensure_for_order_item(
+                pharmacy_sku_data=pharmacy_sku_data,
+                sku=sku,
+                pharmacy_uid=pharmacy_uid,
+                delivery=delivery,
+                seen_at=order.rx_updated_at,
+            )
+            if pharmacy_sku_data
+            else None
+        )
+        values = {
+            "amount": item_data["amount"],
+            "total_paid_amount": item_data.get("total_paid_amount"),
+            "sku": sku,
+            "pharmacy_sku": pharmacy_sku,
+            "pharmacy_sku_price": (pharmacy_sku_data or {}).get("price"),
+            "pharmacy_sku_stock": (pharmacy_sku_data or {}).get("stock"),
+        }
+        item = existing.pop(item_data["uid"], None)
+        if item is None:
+            OrderItem.objects.create(order=order, uid=item_data["uid"], **values)
+        elif any(getattr(item, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(item, name, value)
+            item.save()
+    if existing:
+        OrderItem.objects.filter(pk__in=[item.pk for item in existing.values()]).delete()
+
+
+def _shipping_methods_apply(order: PharmacyOrder, methods: list[dict]) -> None:
+    wanted = [
+        {
+            "uid": method["uid"],
+            "display_name": _text(method.get("display_name")),
+            "external_id": _text(method.get("external_id")),
+            "mapping_pharmacy_uid": _text(
+                (method.get("pharmacy_mapping") or {}).get("pharmacy_uid")
+            ),
+            "mapping_identifier": _text(
+                (method.get("pharmacy_mapping") or {}).get(
+                    "shipping_method_identifier_for_pharmacy"
+                )
+            ),
+        }
+        for method in methods
+    ]
+    current = list(
+        order.shop_shipping_methods.values(
+            "uid", "display_name", "external_id", "mapping_pharmacy_uid", "mapping_identifier"
+        )
+    )
+    if current != wanted:
+        order.shop_shipping_methods.all().delete()
+        OrderShopShippingMethod.objects.bulk_create(
+            OrderShopShippingMethod(order=order, **values) for values in wanted
+        )
+    order_refresh_shipping_identifier(order=order)
+
+
+def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderSnapshotOutcome:
+    """Apply a pharmacy_order_created/updated snapshot (validated `data`).
+
+    Stale (older `updated_at` than stored): nothing changes. Otherwise every field, the items,
+    the shipping methods and the prescription take the snapshot's values, and a status change
+    is recorded in the order's history. Locks the order row, then SKU rows in uid order.
+    """
+    fields = _order_fields(snapshot)
+    fields["pharmacy"] = _pharmacy_upsert(snapshot.get("pharmacy"))
+    order, created = _lock_or_create(
+        PharmacyOrder, {"uid": snapshot["uid"]}, {"status": snapshot["status"]}
+    )
+    if not created and order.rx_updated_at and snapshot["updated_at"] < order.rx_updated_at:
+        return OrderSnapshotOutcome(order=order, stale=True)
+
+    previous_status = "" if created else order.status
+    for name, value in fields.items():
+        setattr(order, name, value)
+    _items_apply(order, snapshot.get("order_items") or [], delivery)
+    _shipping_methods_apply(order, snapshot.get("shop_shipping_methods") or [])
+
+    outcome_sha, problem = "", ""
+    if snapshot.get("prescription_file"):
+        outcome = order_prescription_apply(
+            order=order, file_data=snapshot["prescription_file"], delivery=delivery
+        )
+        outcome_sha, problem = outcome.sha256, outcome.problem
+        if not snapshot["prescription_file"].get("content_discarded"):
+            order.prescription_problem = problem
+    order.save()
+
+    if previous_status != order.status:
+        OrderStatusChange.objects.create(
+            order=order, from_status=previous_status, to_status=order.status, delivery=delivery
+        )
+    return OrderSnapshotOutcome(
+        order=order, stale=False, pdf_sha256=outcome_sha, prescription_problem=problem
+    )
+
+
+def meeting_apply_snapshot(
+    *, snapshot: dict, event_at: datetime, delivery: WebhookDelivery
+) -> tuple[PatientDoctorMeeting, bool]:
+    """Apply a patient_doctor_meeting_updated snapshot. Returns (meeting, stale).
+
+    Meetings carry no `updated_at`, so the envelope timestamp orders them. Every change is
+    kept once (RxScale's key: meeting_uid + change). Locks the meeting row.
+    """
+    values = {
+        "organisation_uid": _text(snapshot.get("organisation_uid")),
+        "change": snapshot["change"],
+        "status": _text(snapshot.get("status")),
+        "meeting_type": _text(snapshot.get("meeting_type")),
+        "meeting_format": _text(snapshot.get("meeting_format")),
+        "start_date": snapshot.get("start_date"),
+        "end_date": snapshot.get("end_date"),
+        "estimated_duration_minutes": snapshot.get("estimated_duration_minutes"),
+        "confirmed_at": snapshot.get("confirmed_at"),
+        "cancelled_at": snapshot.get("cancelled_at"),
+        "cancellation_reason": _text(snapshot.get("cancellation_reason")),
+        "expires_at": snapshot.get("expires_at"),
+        "previous_meeting_uid": _text(snapshot.get("previous_meeting_uid")),
+        "appointment_type_uid": _text(snapshot.get("appointment_type_uid")),
+        "doctor_uid": _text(snapshot.get("doctor_uid")),
+        "patient_profile_uid": _text(snapshot.get("patient_profile_uid")),
+        "event_at": event_at,
+    }
+    meeting, created = _lock_or_create(
+        PatientDoctorMeeting, {"meeting_uid": snapshot["meeting_uid"]}, values
+    )
+    if not created and event_at < meeting.event_at:
+        return meeting, True
+    if not created:
+        for name, value in values.items():
+            setattr(meeting, name, value)
+        meeting.save()
+    MeetingChange.objects.get_or_create(
+        meeting=meeting,
+        change=snapshot["change"],
+        defaults={"status": values["status"], "event_at": event_at, "delivery": delivery},
+    )
+    return meeting, False
+
+
+def prescription_apply_notification(*, envelope: dict, delivery: WebhookDelivery) -> Prescription:
+    """Apply a `{category, event, data}` prescription notification.
+
+    The envelope has no timestamp, so deliveries apply in arrival order; each one adds one
+    history row (a reprocess does not add another). Locks the prescription row.
+    """
+    data = envelope["data"]
+    prescription_data = data["prescription"]
+    doctor = prescription_data.get("doctor") or {}
+    values = {
+        "status": _text(prescription_data.get("status")),
+        "rx_created_at": prescription_data.get("created_at"),
+        "doctor_uid": _text(doctor.get("uid")),
+        "doctor_first_name": _text(doctor.get("first_name")),
+        "doctor_last_name": _text(doctor.get("last_name")),
+        "patient_data": prescription_data.get("patient_data") or {},
+        "documents": prescription_data.get("documents") or [],
+        "items": prescription_data.get("items") or [],
+        "shop_identifier": _text(data.get("shop_identifier")),
+        "external_order_id": _text(data.get("external_order_id")),
+        "external_fulfillment_id": _text(data.get("external_fulfillment_id")),
+        "external_provider_identifier": _text(data.get("external_provider_identifier")),
+    }
+    prescription, created = _lock_or_create(Prescription, {"uid": prescription_data["uid"]}, values)
+    if not created:
+        for name, value in values.items():
+            setattr(prescription, name, value)
+        prescription.save()
+    PrescriptionChange.objects.get_or_create(
+        delivery=delivery,
+        defaults={
+            "prescription": prescription,
+            "category": envelope["category"],
+            "event": envelope["event"],
+            "status": values["status"],
+            "doctor_assignment_reason": _text(data.get("doctor_assignment_reason")),
+            "old_doctor_uid": _text(data.get("old_doctor_uid")),
+            "new_doctor_uid": _text(data.get("new_doctor_uid")),
+        },
+    )
+    return prescription

@@ -1,0 +1,127 @@
+"""Storing a verified delivery in the inbox, exactly once, and handing it to the worker."""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from pharmacy_orders.webhooks.models import WebhookDelivery
+from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
+from pharmacy_orders.webhooks.registry import is_handled_event_type
+from pharmacy_orders.webhooks.signature import secret_fingerprint
+
+logger = logging.getLogger(__name__)
+
+_DROPPED_HEADERS = {"cookie", "authorization", "x-webhook-signature"}
+_MAX_HEADER_VALUE = 512
+
+
+@dataclass(frozen=True)
+class ReceiveOutcome:
+    delivery: WebhookDelivery
+    duplicate: bool
+
+    @property
+    def http_status(self) -> int:
+        return 400 if self.delivery.status == WebhookDelivery.Status.INVALID else 200
+
+    def response_body(self) -> dict:
+        body = {"id": self.delivery.pk, "status": self.delivery.status}
+        if self.duplicate:
+            body["duplicate"] = True
+        if self.delivery.status == WebhookDelivery.Status.INVALID:
+            body["error"] = self.delivery.error
+        return body
+
+
+def clean_text(value: str, limit: int) -> str:
+    """PostgreSQL text columns refuse NUL; long values are cut rather than refused."""
+    return value.replace("\x00", "\N{REPLACEMENT CHARACTER}")[:limit]
+
+
+def clean_json(value):
+    """Recursively make a JSON value storable in jsonb (no NUL in any string)."""
+    if isinstance(value, str):
+        return clean_text(value, 2000)
+    if isinstance(value, dict):
+        return {clean_text(str(k), 200): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def _storable_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {
+        clean_text(name, 100): clean_text(value, _MAX_HEADER_VALUE)
+        for name, value in headers.items()
+        if name.lower() not in _DROPPED_HEADERS
+    }
+
+
+def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int) -> ReceiveOutcome:
+    """Store a verified delivery once and enqueue its processing after commit.
+
+    A byte-identical repeat returns the stored row (`duplicate=True`) and changes nothing.
+    A body that is not a JSON object is stored as `invalid`; an event type we have no handler
+    for as `ignored`. Never raises for bad input.
+    """
+    dedupe_key = hashlib.sha256(body).hexdigest()
+    existing = WebhookDelivery.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return ReceiveOutcome(existing, duplicate=True)
+
+    payload, parse_error = parse_json_object(body)
+    event_type = clean_text(delivery_event_type(payload), 100) if payload is not None else ""
+    if parse_error:
+        status = WebhookDelivery.Status.INVALID
+    elif is_handled_event_type(event_type):
+        status = WebhookDelivery.Status.RECEIVED
+    else:
+        status = WebhookDelivery.Status.IGNORED
+
+    secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                dedupe_key=dedupe_key,
+                event_type=event_type,
+                body=body,
+                headers=_storable_headers(headers),
+                secret_index=secret_index,
+                secret_fingerprint=secret_fingerprint(secret),
+                status=status,
+                error=parse_error,
+            )
+            if status == WebhookDelivery.Status.RECEIVED:
+                transaction.on_commit(partial(_enqueue_processing, delivery.pk))
+    except IntegrityError:
+        # A concurrent identical delivery won the insert.
+        return ReceiveOutcome(WebhookDelivery.objects.get(dedupe_key=dedupe_key), duplicate=True)
+    logger.info("webhook delivery %s stored: %s (%s)", delivery.pk, event_type, status)
+    # With the immediate backend it has been processed by now; tell the sender what happened.
+    delivery.refresh_from_db(fields=["status", "error"])
+    return ReceiveOutcome(delivery, duplicate=False)
+
+
+def _enqueue_processing(delivery_id: int) -> None:
+    from pharmacy_orders.tasks import process_webhook_delivery
+
+    try:
+        process_webhook_delivery.enqueue(delivery_id)
+    except Exception:
+        # The row is committed as `received`; `reprocess_webhooks --status received` picks it up.
+        logger.exception("could not enqueue webhook delivery %s", delivery_id)
+
+
+def payload_for_display(delivery: WebhookDelivery) -> str:
+    """The delivery's JSON, pretty-printed, with any PDF content redacted."""
+    from pharmacy_orders.webhooks.payload import redact_pdf_content
+
+    payload, error = parse_json_object(bytes(delivery.body))
+    if payload is None:
+        return f"[{error}; {len(delivery.body)} bytes not shown]"
+    return json.dumps(redact_pdf_content(payload), indent=2, ensure_ascii=False)

@@ -1,0 +1,54 @@
+"""The inbox: every signed RxScale delivery, stored before it is trusted."""
+
+from django.db import models
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+        STALE = "stale", "Stale"
+        INVALID = "invalid", "Invalid"
+
+    class SubjectKind(models.TextChoices):
+        ORDER = "order", "Pharmacy order"
+        PHARMACY_SKU = "pharmacy_sku", "Pharmacy SKU"
+        MEETING = "meeting", "Patient–doctor meeting"
+        PRESCRIPTION = "prescription", "Prescription"
+
+    # sha256 of the raw body: a true retry is byte-identical (see design: why not uid+timestamp).
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=100, blank=True, db_index=True)
+    # Raw bytes until processed; afterwards the same JSON with PDF base64 replaced by a reference.
+    body = models.BinaryField()
+    body_redacted = models.BooleanField(default=False)
+    headers = models.JSONField(default=dict)
+    secret_index = models.PositiveSmallIntegerField(
+        help_text="Position of the matching secret in RXSCALE_WEBHOOK_SECRETS"
+    )
+    secret_fingerprint = models.CharField(max_length=16, help_text="sha256 prefix of the secret")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_details = models.JSONField(default=dict, blank=True)
+    traceback = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    subject_kind = models.CharField(max_length=16, choices=SubjectKind.choices, blank=True)
+    subject_uid = models.CharField(max_length=64, blank=True)
+    event_timestamp = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["subject_kind", "subject_uid", "received_at"])]
+        permissions = [("reprocess_webhookdelivery", "Can reprocess webhook deliveries")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event_type or '(no type)'} {self.subject_uid}".strip()
