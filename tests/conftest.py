@@ -38,9 +38,7 @@ def post_signed(client, payload, *, secret: str = SECRET, headers: dict | None =
     all_headers = {"X-Webhook-Signature": sign(body, secret), **(headers or {})}
     if isinstance(payload, dict) and "event_type" in payload:
         all_headers.setdefault("X-Webhook-Event", payload["event_type"])
-    return client.post(
-        WEBHOOK_URL, data=body, content_type="application/json", headers=all_headers
-    )
+    return client.post(WEBHOOK_URL, data=body, content_type="application/json", headers=all_headers)
 
 
 @pytest.fixture
