@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -16,6 +17,16 @@ def Text(max_length: int = 255, **kwargs) -> serializers.CharField:  # noqa: N80
     return serializers.CharField(
         max_length=max_length, allow_blank=True, allow_null=True, trim_whitespace=False, **kwargs
     )
+
+
+def Uid(**kwargs) -> serializers.CharField:  # noqa: N802
+    """An RxScale uid that names a staff page (/orders/<uid>/, /inventory/<uid>/).
+
+    A "/" cannot be reversed into those URLs, so one such uid would break every list that
+    links the row (500s for all staff); refuse it as a field error instead.
+    """
+    no_slash = RegexValidator(r"\A[^/]+\Z", message="Must not contain '/'.", code="invalid_uid")
+    return serializers.CharField(max_length=64, validators=[no_slash], **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from common.payload_fields import BigInt, Text, UnixTimestampField
+from common.payload_fields import BigInt, Text, Uid, UnixTimestampField
 
 
 class SkuPayload(serializers.Serializer):
@@ -24,7 +24,7 @@ class SkuPayload(serializers.Serializer):
 class PharmacySkuStockPayload(serializers.Serializer):
     """`data` of pharmacy_sku_stock_updated."""
 
-    uid = serializers.CharField(max_length=64)
+    uid = Uid()
     pharmacy_uid = Text(max_length=64)
     sku_uid = serializers.CharField(max_length=64)
     external_id = Text(max_length=128)

@@ -8,6 +8,7 @@ from common.payload_fields import (
     NulFreeJSONField,
     StrictIntegerField,
     Text,
+    Uid,
     UnixTimestampField,
 )
 from inventory.payloads import SkuPayload
@@ -53,7 +54,7 @@ class ShopShippingMethodPayload(serializers.Serializer):
 
 
 class OrderPharmacySkuPayload(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
+    uid = Uid()
     external_id = Text(max_length=128)
     price = BigInt(required=False, allow_null=True)
     stock = BigInt(required=False, allow_null=True)
@@ -113,7 +114,7 @@ class FulfillmentPayload(serializers.Serializer):
 class PharmacyOrderPayload(serializers.Serializer):
     """`data` of pharmacy_order_created / pharmacy_order_updated, both subscription levels."""
 
-    uid = serializers.CharField(max_length=64)
+    uid = Uid()
     status = serializers.ChoiceField(choices=OrderStatus.values)
     name = Text(max_length=128)
     data = NulFreeJSONField(required=False, allow_null=True)

@@ -48,11 +48,16 @@ def prescription_document_store(*, content: bytes) -> PrescriptionDocument:
     if document is not None:
         return document
     name = f"prescriptions/{sha256[:2]}/{sha256}.pdf"
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(content))
-    document, _ = PrescriptionDocument.objects.get_or_create(
-        sha256=sha256, defaults={"file": name, "size": len(content)}
+    saved = (
+        name if default_storage.exists(name) else default_storage.save(name, ContentFile(content))
     )
+    document, _ = PrescriptionDocument.objects.get_or_create(
+        sha256=sha256, defaults={"file": saved, "size": len(content)}
+    )
+    if document.file.name != saved:
+        # A concurrent delivery stored the same PDF first and the storage gave our copy an
+        # alternative name; keep one copy per content.
+        default_storage.delete(saved)
     return document
 
 

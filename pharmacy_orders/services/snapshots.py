@@ -257,8 +257,10 @@ def meeting_apply_snapshot(
 def prescription_apply_notification(*, envelope: dict, delivery: WebhookDelivery) -> Prescription:
     """Apply a `{category, event, data}` prescription notification.
 
-    The envelope has no timestamp, so deliveries apply in arrival order; each one adds one
-    history row (a reprocess does not add another). Locks the prescription row.
+    The envelope has no timestamp, so deliveries apply in arrival order (delivery id); each
+    one adds one history row (a reprocess does not add another). One processed after a newer
+    delivery was applied (a slow worker, a reprocess) joins the history but leaves the current
+    state alone. Locks the prescription row.
     """
     data = envelope["data"]
     prescription_data = data["prescription"]
@@ -278,7 +280,11 @@ def prescription_apply_notification(*, envelope: dict, delivery: WebhookDelivery
         "external_provider_identifier": _text(data.get("external_provider_identifier")),
     }
     prescription, created = _lock_or_create(Prescription, {"uid": prescription_data["uid"]}, values)
-    if not created:
+    # Without this, re-running an old notification rolled the current doctor back.
+    newer_applied = PrescriptionChange.objects.filter(
+        prescription=prescription, delivery_id__gt=delivery.pk
+    ).exists()
+    if not created and not newer_applied:
         for name, value in values.items():
             setattr(prescription, name, value)
         prescription.save()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from pharmacy_orders.webhooks.models import WebhookDelivery
 from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
-from pharmacy_orders.webhooks.registry import is_handled_event_type
+from pharmacy_orders.webhooks.registry import claimed_subject, is_handled_event_type
 from pharmacy_orders.webhooks.signature import secret_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
 
     payload, parse_error = parse_json_object(body)
     event_type = clean_text(delivery_event_type(payload), 100) if payload is not None else ""
+    # Findable by its subject (admin search, the order's timeline) even if processing fails.
+    subject_kind, subject_uid = claimed_subject(event_type, payload) if payload else ("", "")
     if parse_error:
         status = WebhookDelivery.Status.INVALID
     elif is_handled_event_type(event_type):
@@ -95,6 +97,8 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
                 secret_fingerprint=secret_fingerprint(secret),
                 status=status,
                 error=parse_error,
+                subject_kind=subject_kind,
+                subject_uid=clean_text(subject_uid, 64),
             )
             if status == WebhookDelivery.Status.RECEIVED:
                 transaction.on_commit(partial(_enqueue_processing, delivery.pk))

@@ -5,6 +5,9 @@ from typing import Any
 
 PDF_REFERENCE_KEY = "content_sha256"
 PDF_DISCARDED_KEY = "content_discarded"
+# RxScale payloads nest about six levels. The parser alone accepts ~1000, which leaves later
+# recursive code (validation, json.dumps, the database) too little stack: a crash, not an answer.
+MAX_JSON_DEPTH = 100
 
 
 def _refuse_constant(name: str) -> None:
@@ -23,7 +26,26 @@ def parse_json_object(body: bytes) -> tuple[dict | None, str]:
         return None, f"Body is not valid JSON: {exc}"
     if not isinstance(payload, dict):
         return None, f"Body must be a JSON object, not {type(payload).__name__}."
+    if _nested_deeper_than(payload, MAX_JSON_DEPTH):
+        return None, f"Body is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
     return payload, ""
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Iterative, so that checking the depth cannot itself run out of stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def delivery_event_type(payload: dict) -> str:

@@ -6,15 +6,29 @@ from datetime import datetime
 
 from django.utils.module_loading import import_string
 
-_HANDLERS = {
-    "pharmacy_order_created": "pharmacy_orders.handlers.handle_pharmacy_order_event",
-    "pharmacy_order_updated": "pharmacy_orders.handlers.handle_pharmacy_order_event",
-    "patient_doctor_meeting_updated": "pharmacy_orders.handlers.handle_meeting_event",
-    "pharmacy_sku_stock_updated": "inventory.handlers.handle_stock_event",
+_ORDER_ROUTE = ("pharmacy_orders.handlers.handle_pharmacy_order_event", "order", ("data", "uid"))
+_ROUTES = {
+    # event type: (handler, subject kind, where the payload names the subject's uid)
+    "pharmacy_order_created": _ORDER_ROUTE,
+    "pharmacy_order_updated": _ORDER_ROUTE,
+    "patient_doctor_meeting_updated": (
+        "pharmacy_orders.handlers.handle_meeting_event",
+        "meeting",
+        ("data", "meeting_uid"),
+    ),
+    "pharmacy_sku_stock_updated": (
+        "inventory.handlers.handle_stock_event",
+        "pharmacy_sku",
+        ("data", "uid"),
+    ),
 }
 # The `{category, event, data}` envelope: every prescription event carries the same shape.
-_CATEGORY_HANDLERS = {
-    "prescription": "pharmacy_orders.handlers.handle_prescription_notification",
+_CATEGORY_ROUTES = {
+    "prescription": (
+        "pharmacy_orders.handlers.handle_prescription_notification",
+        "prescription",
+        ("data", "prescription", "uid"),
+    ),
 }
 
 
@@ -36,19 +50,31 @@ class HandlerResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _handler_path(event_type: str) -> str | None:
-    if event_type in _HANDLERS:
-        return _HANDLERS[event_type]
+def _route(event_type: str) -> tuple[str, str, tuple[str, ...]] | None:
+    if event_type in _ROUTES:
+        return _ROUTES[event_type]
     category, _, event = event_type.partition(".")
-    return _CATEGORY_HANDLERS.get(category) if event else None
+    return _CATEGORY_ROUTES.get(category) if event else None
+
+
+def claimed_subject(event_type: str, payload: dict) -> tuple[str, str]:
+    """(kind, uid) the payload says it is about, read before validation so that a delivery
+    that then fails can still be found by its subject; ("", "") if none. Not cleaned."""
+    route = _route(event_type)
+    if route is None:
+        return "", ""
+    kind, node = route[1], payload
+    for key in route[2]:
+        node = node.get(key) if isinstance(node, dict) else None
+    return (kind, node) if isinstance(node, str) else ("", "")
 
 
 def is_handled_event_type(event_type: str) -> bool:
-    return _handler_path(event_type) is not None
+    return _route(event_type) is not None
 
 
 def handler_for(event_type: str) -> Callable[..., HandlerResult]:
-    path = _handler_path(event_type)
-    if path is None:
+    route = _route(event_type)
+    if route is None:
         raise LookupError(f"No handler for event type {event_type!r}")
-    return import_string(path)
+    return import_string(route[0])
