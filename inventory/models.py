@@ -1,8 +1,11 @@
 """Products, SKUs, the pharmacy's SKUs with stock and reserved amount, and the stock ledger."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
+from django.urls import reverse
 
 
 class Product(models.Model):
@@ -73,24 +76,46 @@ class PharmacySku(models.Model):
         permissions = [
             ("adjust_stock", "Can adjust stock with a reason"),
         ]
+        constraints = [
+            # A local setting; stock, reserved and available are RxScale's and unconstrained.
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold__isnull=True) | Q(low_stock_threshold__gte=0),
+                name="pharmacysku_threshold_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} [{self.uid}]"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:detail", args=[self.uid])
+
+    @property
+    def price_euros(self) -> Decimal | None:
+        return None if self.price is None else Decimal(self.price) / 100
+
 
 class StockLedgerEntry(models.Model):
-    """One change of a pharmacy SKU, append-only. `changes` maps field -> {"old", "new"}."""
+    """One change of a pharmacy SKU, append-only. `changes` maps field -> {"old", "new"}.
+
+    An entry may carry only `superseded` figures: a webhook and a staff adjustment racing on
+    one SKU both stay on record even though only the newer stock figure is applied.
+    """
 
     class Cause(models.TextChoices):
         STOCK_WEBHOOK = "stock_webhook", "Stock webhook"
         ORDER_WEBHOOK = "order_webhook", "Order webhook"
         STAFF_ADJUSTMENT = "staff_adjustment", "Staff adjustment"
+        THRESHOLD_CHANGE = "threshold_change", "Threshold change"
 
     pharmacy_sku = models.ForeignKey(
         PharmacySku, on_delete=models.PROTECT, related_name="ledger_entries"
     )
     cause = models.CharField(max_length=32, choices=Cause.choices)
     changes = models.JSONField()
+    # Figures this event reported but that did not take effect because a newer figure holds
+    # (newest wins by time): {field: {"value": reported, "held_since": ISO time of the newer}}.
+    superseded = models.JSONField(default=dict, blank=True)
     delivery = models.ForeignKey(
         "pharmacy_orders.WebhookDelivery",
         null=True,

@@ -1,11 +1,30 @@
-"""Writes with rules for products, SKUs and pharmacy SKUs. Every stock change is ledgered."""
+"""Writes with rules for products, SKUs and pharmacy SKUs. Every stock change is ledgered.
 
+Stock and reserved come from RxScale; the only local stock movement is a recorded staff
+adjustment. For the stock figure the newest wins by time: RxScale's `updated_at` for a webhook,
+the moment of the adjustment for staff. A figure that loses stays in the ledger as superseded.
+Locking: one pharmacy SKU row per call (select_for_update); webhook processing locks its
+delivery row before it, so the order is always delivery -> pharmacy SKU.
+"""
+
+import logging
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
 from pharmacy_orders.webhooks.models import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+# RxScale stock is a non-negative integer level; anything above this is a typo, not a count.
+MAX_STOCK = 1_000_000
+MAX_THRESHOLD = 1_000_000
+MAX_REASON_LENGTH = 500
 
 # Fields of a pharmacy SKU whose changes the ledger records, in display order.
 LEDGER_FIELDS = (
@@ -116,19 +135,31 @@ def pharmacy_sku_apply_snapshot(
         return pharmacy_sku, False
     if pharmacy_sku.rx_updated_at and updated_at < pharmacy_sku.rx_updated_at:
         return pharmacy_sku, True
+    # Equal `updated_at` is the same snapshot again (re-sent or reprocessed): it may re-apply
+    # but must not add history, so superseded figures are only recorded for newer snapshots.
+    newer = pharmacy_sku.rx_updated_at is None or updated_at > pharmacy_sku.rx_updated_at
+    superseded = {}
     if pharmacy_sku.stock_set_at and updated_at < pharmacy_sku.stock_set_at:
-        del values["stock"]  # a newer staff adjustment holds the stock figure
+        # A newer staff adjustment holds the stock figure; keep RxScale's on record.
+        reported = values.pop("stock")
+        if newer and reported != pharmacy_sku.stock:
+            superseded["stock"] = {
+                "value": reported,
+                "held_since": _ledger_value(pharmacy_sku.stock_set_at),
+            }
     else:
-        pharmacy_sku.stock_set_at = updated_at
-    pharmacy_sku.rx_updated_at = updated_at
+        values["stock_set_at"] = updated_at
+    values["rx_updated_at"] = updated_at
     changes = _assign_changes(pharmacy_sku, values)
-    pharmacy_sku.save()
+    if changes:  # an identical snapshot leaves the row, and its updated_at, untouched
+        pharmacy_sku.save()
     ledgered = {k: v for k, v in changes.items() if k in LEDGER_FIELDS}
-    if ledgered:
+    if ledgered or superseded:
         StockLedgerEntry.objects.create(
             pharmacy_sku=pharmacy_sku,
             cause=StockLedgerEntry.Cause.STOCK_WEBHOOK,
             changes=ledgered,
+            superseded=superseded,
             delivery=delivery,
             effective_at=updated_at,
         )
@@ -178,3 +209,155 @@ def _ledger_created(
         effective_at=effective_at,
         reason="First seen",
     )
+
+
+class StockAdjustmentConflict(Exception):
+    """The stock changed since the clerk saw it; nothing was written."""
+
+    def __init__(self, *, current_stock: int):
+        super().__init__(f"The stock is now {current_stock}.")
+        self.current_stock = current_stock
+
+
+@dataclass(frozen=True)
+class StockAdjustmentOutcome:
+    pharmacy_sku: PharmacySku
+    entry: StockLedgerEntry
+    # False when a newer RxScale figure holds the stock (recorded as superseded only).
+    applied: bool
+
+
+def _require_permission(user, permission: str) -> None:
+    if user is None or not user.has_perm(permission):
+        raise PermissionDenied(f"{permission} is required.")
+
+
+def _clean_stock(new_stock) -> int:
+    if isinstance(new_stock, bool) or not isinstance(new_stock, int):
+        raise ValidationError({"new_stock": "Enter a whole number."}, code="invalid")
+    if not 0 <= new_stock <= MAX_STOCK:
+        raise ValidationError(
+            {"new_stock": f"Stock must be between 0 and {MAX_STOCK}."}, code="out_of_range"
+        )
+    return new_stock
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "A reason is required."}, code="required")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(
+            {"reason": f"At most {MAX_REASON_LENGTH} characters."}, code="max_length"
+        )
+    return reason
+
+
+def pharmacy_sku_adjust_stock(
+    *,
+    pharmacy_sku: PharmacySku,
+    new_stock: int,
+    reason: str,
+    user,
+    expected_stock: int | None = None,
+) -> StockAdjustmentOutcome:
+    """Set a pharmacy SKU's stock figure by hand (a stock count), with a required reason.
+
+    The adjustment happens now: it takes effect unless the stored stock figure is newer (an
+    RxScale snapshot dated after now, i.e. clock skew), in which case it is recorded as
+    superseded and `applied` is False. Either way one ledger entry (staff_adjustment, user,
+    reason) is written. After commit the RxScale push hook runs for an applied adjustment.
+
+    `expected_stock` is the figure the clerk saw; if the stock differs by the time the row is
+    locked, StockAdjustmentConflict is raised and nothing is written.
+
+    Errors: PermissionDenied without inventory.adjust_stock; ValidationError for a stock
+    outside 0..MAX_STOCK, a blank or overlong reason, or a figure equal to the current stock.
+    Locking: the pharmacy SKU row (select_for_update), for the whole check-and-write.
+    """
+    _require_permission(user, "inventory.adjust_stock")
+    new_stock = _clean_stock(new_stock)
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        locked = PharmacySku.objects.select_for_update().get(pk=pharmacy_sku.pk)
+        if expected_stock is not None and locked.stock != expected_stock:
+            raise StockAdjustmentConflict(current_stock=locked.stock)
+        if locked.stock == new_stock:
+            raise ValidationError(
+                {"new_stock": f"The stock is already {new_stock}."}, code="unchanged"
+            )
+        now = timezone.now()
+        applied = locked.stock_set_at is None or locked.stock_set_at <= now
+        if applied:
+            changes = {"stock": {"old": locked.stock, "new": new_stock}}
+            superseded = {}
+            locked.stock = new_stock
+            locked.stock_set_at = now
+            locked.save(update_fields=["stock", "stock_set_at", "updated_at"])
+            locked.refresh_from_db(fields=["available"])
+        else:
+            changes = {}
+            superseded = {
+                "stock": {"value": new_stock, "held_since": _ledger_value(locked.stock_set_at)}
+            }
+        entry = StockLedgerEntry.objects.create(
+            pharmacy_sku=locked,
+            cause=StockLedgerEntry.Cause.STAFF_ADJUSTMENT,
+            changes=changes,
+            superseded=superseded,
+            user=user,
+            reason=reason,
+            effective_at=now,
+        )
+        if applied:
+            transaction.on_commit(partial(pharmacy_sku_stock_adjusted, ledger_entry_id=entry.pk))
+    return StockAdjustmentOutcome(pharmacy_sku=locked, entry=entry, applied=applied)
+
+
+def pharmacy_sku_stock_adjusted(*, ledger_entry_id: int) -> None:
+    """After-commit hook of an applied staff adjustment.
+
+    This is where the External Pharmacy API issue pushes the new figure to RxScale
+    (PATCH …/pharmacy_skus/{uid}), e.g. by enqueueing a task with this ledger entry id.
+    Until then the ledger entry is the only record, and RxScale keeps its own figure.
+    """
+    logger.info(
+        "stock adjustment recorded (ledger entry %s); RxScale push pending", ledger_entry_id
+    )
+
+
+def pharmacy_sku_set_threshold(
+    *, pharmacy_sku: PharmacySku, threshold: int | None, user
+) -> PharmacySku:
+    """Set the SKU's low-stock threshold; None means the global LOW_STOCK_THRESHOLD_DEFAULT.
+
+    A local setting (never sent to RxScale). A real change is ledgered (threshold_change,
+    with the user); setting the same value again writes nothing.
+    Errors: PermissionDenied without inventory.change_pharmacysku; ValidationError outside
+    0..MAX_THRESHOLD. Locking: the pharmacy SKU row.
+    """
+    _require_permission(user, "inventory.change_pharmacysku")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int)
+        or not 0 <= threshold <= MAX_THRESHOLD
+    ):
+        raise ValidationError(
+            {"low_stock_threshold": f"Enter a whole number between 0 and {MAX_THRESHOLD}."},
+            code="invalid",
+        )
+    with transaction.atomic():
+        locked = PharmacySku.objects.select_for_update().get(pk=pharmacy_sku.pk)
+        old = locked.low_stock_threshold
+        if old == threshold:
+            return locked
+        locked.low_stock_threshold = threshold
+        locked.save(update_fields=["low_stock_threshold", "updated_at"])
+        StockLedgerEntry.objects.create(
+            pharmacy_sku=locked,
+            cause=StockLedgerEntry.Cause.THRESHOLD_CHANGE,
+            changes={"low_stock_threshold": {"old": old, "new": threshold}},
+            user=user,
+            effective_at=timezone.now(),
+        )
+    return locked
