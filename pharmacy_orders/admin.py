@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from pharmacy_orders.models import (
@@ -13,7 +13,11 @@ from pharmacy_orders.models import (
     ShippingMethodMapping,
     WebhookDelivery,
 )
-from pharmacy_orders.services.shipping import shipping_mapping_delete, shipping_mapping_save
+from pharmacy_orders.selectors import shipping_methods_seen
+from pharmacy_orders.services.shipping_mappings import (
+    shipping_mapping_remove,
+    shipping_mapping_store,
+)
 from pharmacy_orders.webhooks.intake import payload_for_display
 from pharmacy_orders.webhooks.processing import delivery_process
 
@@ -29,6 +33,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+_SUBJECT_URL_NAMES = {
+    WebhookDelivery.SubjectKind.ORDER: "orders:detail",
+    WebhookDelivery.SubjectKind.PHARMACY_SKU: "inventory:detail",
+}
 
 
 @admin.register(WebhookDelivery)
@@ -66,11 +76,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Subject")
     def subject_link(self, obj):
-        if obj.subject_kind == WebhookDelivery.SubjectKind.ORDER:
-            url = reverse("orders:detail", args=[obj.subject_uid])
-        elif obj.subject_kind == WebhookDelivery.SubjectKind.PHARMACY_SKU:
-            url = reverse("inventory:detail", args=[obj.subject_uid])
-        else:
+        # Only an applied delivery's subject is known to exist (and its uid to be valid).
+        applied = obj.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.STALE)
+        url_name = _SUBJECT_URL_NAMES.get(obj.subject_kind) if applied else None
+        try:
+            url = reverse(url_name, args=[obj.subject_uid]) if url_name else None
+        except NoReverseMatch:  # a failed delivery's uid may not fit a URL
+            url = None
+        if url is None:
             return obj.subject_uid or "–"
         return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
 
@@ -91,16 +104,23 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 class ShippingMethodMappingAdmin(admin.ModelAdmin):
     list_display = ["shop_shipping_method_uid", "display_name", "carrier_identifier", "updated_at"]
     search_fields = ["shop_shipping_method_uid", "display_name", "carrier_identifier"]
+    # Below the mappings: every shop shipping method seen in orders, unmapped first, with a
+    # link to create the missing mapping (the same list as the staff page).
+    change_list_template = "pharmacy_orders/admin/shippingmethodmapping_change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "seen_methods": shipping_methods_seen()}
+        return super().changelist_view(request, extra_context=extra_context)
 
     def save_model(self, request, obj, form, change):
-        shipping_mapping_save(mapping=obj)
+        shipping_mapping_store(mapping=obj, user=request.user)
 
     def delete_model(self, request, obj):
-        shipping_mapping_delete(mapping=obj)
+        shipping_mapping_remove(mapping=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
-        for mapping in queryset:
-            shipping_mapping_delete(mapping=mapping)
+        for mapping in queryset.order_by("id"):
+            shipping_mapping_remove(mapping=mapping, user=request.user)
 
 
 class OrderItemInline(admin.TabularInline):
@@ -138,9 +158,13 @@ class PharmacyOrderAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "action", "order_uid"]
+    list_display = ["created_at", "user", "action", "order_uid", "details"]
     list_filter = ["action"]
     search_fields = ["order_uid", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    # No bulk actions: "delete selected" must not even be offered on an append-only trail.
+    actions = None
 
 
 @admin.register(PatientDoctorMeeting)

@@ -1,19 +1,399 @@
-from django.db.models import QuerySet
+"""Read queries for the staff screens and the API. No writes here."""
 
-from pharmacy_orders.models import OrderStatus, PharmacyOrder
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from pharmacy_orders.models import (
+    AuditEntry,
+    OrderItem,
+    OrderNote,
+    OrderPrescription,
+    OrderShopShippingMethod,
+    OrderStatus,
+    OrderStatusChange,
+    Pharmacy,
+    PharmacyOrder,
+    ShippingMethodMapping,
+    WebhookDelivery,
+)
+from pharmacy_orders.services.audit import AuditAction
+from pharmacy_orders.services.workflow import status_label
+
+S = OrderStatus
+
+# The statuses that need the pharmacy's work, in pipeline order (the worklist's default).
 WORKLIST_STATUSES = [
-    OrderStatus.WAITING_FOR_PHARMACY,
-    OrderStatus.PENDING_REVIEW,
-    OrderStatus.IN_PROGRESS,
-    OrderStatus.ON_HOLD,
-    OrderStatus.READY_FOR_PICKUP,
+    S.WAITING_FOR_PHARMACY,
+    S.PENDING_REVIEW,
+    S.IN_PROGRESS,
+    S.ON_HOLD,
+    S.READY_FOR_PICKUP,
 ]
 
 
-def worklist_orders() -> QuerySet[PharmacyOrder]:
-    return (
-        PharmacyOrder.objects.filter(status__in=WORKLIST_STATUSES)
-        .select_related("pharmacy", "claimed_by")
-        .order_by("-priority", "rx_created_at", "id")
+def order_deliveries(uid) -> QuerySet[WebhookDelivery]:
+    """Deliveries about the order `uid` (a value or an OuterRef), failed ones included."""
+    return WebhookDelivery.objects.filter(
+        subject_kind=WebhookDelivery.SubjectKind.ORDER, subject_uid=uid
     )
+
+
+# Tabs: the default "needs work", then every status, then everything.
+TAB_NEEDS_WORK = ""
+TAB_ALL = "all"
+TAB_STATUSES = [*WORKLIST_STATUSES, S.INIT, S.COMPLETED, S.CANCELLED]
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    tab: str = TAB_NEEDS_WORK
+    pharmacy: str = ""
+    # "yes": paper prescription (prepaid), "no": e-prescription / none, "": both
+    prepaid: str = ""
+    shipping: str = ""
+    unmapped: bool = False
+    q: str = ""
+
+
+def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
+    """Every filter except the status tab (the tabs count within the other filters)."""
+    orders = PharmacyOrder.objects.all()
+    if filters.pharmacy:
+        orders = orders.filter(pharmacy__uid=filters.pharmacy)
+    if filters.prepaid == "yes":
+        orders = orders.filter(prepaid=True)
+    elif filters.prepaid == "no":
+        orders = orders.filter(prepaid=False)
+    if filters.shipping:
+        orders = orders.filter(
+            Exists(
+                OrderShopShippingMethod.objects.filter(order=OuterRef("pk"), uid=filters.shipping)
+            )
+        )
+    if filters.unmapped:
+        orders = orders.filter(shipping_unmapped=True)
+    q = filters.q.strip()
+    if q:
+        orders = orders.filter(
+            Q(name__icontains=q)
+            | Q(shop_order_name__icontains=q)
+            | Q(patient_name__icontains=q)
+            | Q(uid__icontains=q)
+        )
+    return orders
+
+
+def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyOrder]:
+    if tab == TAB_ALL:
+        return orders
+    if tab in TAB_STATUSES:
+        return orders.filter(status=tab)
+    return orders.filter(status__in=WORKLIST_STATUSES)
+
+
+def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
+    """The worklist rows: priority first (higher first), then the oldest order first.
+
+    Everything a row shows is annotated in the same query (counts and warnings as
+    subqueries), so the number of queries does not depend on the page size.
+    """
+    items = OrderItem.objects.filter(order=OuterRef("pk"))
+    item_count = items.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]
+    first_method = OrderShopShippingMethod.objects.filter(order=OuterRef("pk")).order_by("id")
+    return (
+        _tab_filter(_filtered_orders(filters), filters.tab)
+        .select_related("pharmacy", "claimed_by")
+        .annotate(
+            received_at=Coalesce("rx_created_at", "first_received_at"),
+            item_count=Coalesce(Subquery(item_count, output_field=IntegerField()), Value(0)),
+            # Oversold: RxScale reserved more than the stock, so some order cannot be filled.
+            # Out of stock means nothing on hand; available 0 alone is normal (this order's own
+            # reservation can use the last unit), so it is not flagged here.
+            has_oversold_item=Exists(items.filter(pharmacy_sku__available__lt=0)),
+            has_out_of_stock_item=Exists(items.filter(pharmacy_sku__stock__lte=0)),
+            has_failed_sync=Exists(
+                order_deliveries(OuterRef("uid")).filter(status=WebhookDelivery.Status.FAILED)
+            ),
+            shop_shipping_method_name=Subquery(first_method.values("display_name")[:1]),
+        )
+        .order_by("-priority", F("received_at").asc(nulls_last=True), "id")
+    )
+
+
+def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
+    """Order counts per tab within the non-status filters, in one grouped query."""
+    per_status = dict(
+        _filtered_orders(filters)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts = {status: per_status.get(status, 0) for status in TAB_STATUSES}
+    counts[TAB_NEEDS_WORK] = sum(per_status.get(s, 0) for s in WORKLIST_STATUSES)
+    counts[TAB_ALL] = sum(per_status.values())
+    return counts
+
+
+def pharmacy_choices() -> list[tuple[str, str]]:
+    return [(p.uid, str(p)) for p in Pharmacy.objects.order_by("display_name", "uid")]
+
+
+def shipping_method_choices() -> list[tuple[str, str]]:
+    rows = (
+        OrderShopShippingMethod.objects.order_by()
+        .values("uid")
+        .annotate(name=Max("display_name"))
+        .order_by("name", "uid")
+    )
+    return [(row["uid"], row["name"] or row["uid"]) for row in rows]
+
+
+# --- Order page ------------------------------------------------------------------------------
+
+
+def order_for_page(*, uid: str) -> PharmacyOrder:
+    """The order with everything its page shows. Raises PharmacyOrder.DoesNotExist."""
+    return (
+        PharmacyOrder.objects.select_related("pharmacy", "claimed_by", "current_prescription")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=OrderItem.objects.select_related("sku__product", "pharmacy_sku"),
+            ),
+            "shop_shipping_methods",
+            Prefetch(
+                "prescriptions",
+                queryset=OrderPrescription.objects.select_related("document", "delivery"),
+            ),
+        )
+        .get(uid=uid)
+    )
+
+
+def order_warnings(order: PharmacyOrder) -> list[tuple[str, str]]:
+    """(css level, text) for the order page; uses the prefetched items."""
+    warnings = []
+    if order.shipping_unmapped:
+        warnings.append(("warn", "The shop shipping method is not mapped to a carrier."))
+    if order.prepaid:
+        warnings.append(("info", "Paper prescription: the original must arrive by post."))
+    for item in order.items.all():
+        psku = item.pharmacy_sku
+        name = item.sku.display_name or item.sku.pzn
+        if psku is not None and psku.available < 0:
+            warnings.append(("danger", f"Oversold: {name} (available {psku.available})."))
+        elif psku is not None and psku.stock <= 0:
+            warnings.append(("danger", f"Out of stock: {name}."))
+    if order.prescription_problem:
+        warnings.append(("danger", f"Prescription problem: {order.prescription_problem}"))
+    if order_deliveries(order.uid).filter(status=WebhookDelivery.Status.FAILED).exists():
+        warnings.append(("danger", "An RxScale update for this order failed to apply."))
+    return warnings
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # delivery, status, note, claim
+    title: str
+    user: str = ""
+    text: str = ""
+    badge: str = ""
+    extra: list[str] = field(default_factory=list)
+
+
+_CLAIM_TITLES = {
+    AuditAction.CLAIM: "Claimed",
+    AuditAction.TAKEOVER: "Taken over",
+    AuditAction.RELEASE: "Claim released",
+}
+
+
+def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
+    """Everything that happened to the order, oldest first: RxScale deliveries (with the
+    status change each caused), staff status changes, notes and claims."""
+    entries: list[TimelineEntry] = []
+    changes = list(order.status_changes.select_related("user"))
+    by_delivery: dict[int, list[OrderStatusChange]] = {}
+    for change in changes:
+        if change.delivery_id:
+            by_delivery.setdefault(change.delivery_id, []).append(change)
+
+    deliveries = order_deliveries(order.uid).only(
+        "id", "event_type", "status", "received_at", "error"
+    )
+    delivery_ids = set()
+    for delivery in deliveries:
+        delivery_ids.add(delivery.pk)
+        caused = by_delivery.get(delivery.pk, [])
+        entries.append(
+            TimelineEntry(
+                at=delivery.received_at,
+                kind="delivery",
+                title=f"RxScale: {delivery.event_type or 'delivery'}",
+                badge=delivery.status,
+                text=delivery.error,
+                extra=[_change_text(c) for c in caused],
+            )
+        )
+    for change in changes:
+        if change.delivery_id in delivery_ids:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=change.created_at,
+                kind="status",
+                title=_change_text(change),
+                user=change.user.get_username() if change.user_id else "RxScale",
+                text=change.reason,
+            )
+        )
+    for note in OrderNote.objects.filter(order=order).select_related("author"):
+        entries.append(
+            TimelineEntry(
+                at=note.created_at,
+                kind="note",
+                title="Note",
+                user=note.author.get_username(),
+                text=note.text,
+            )
+        )
+    claims = AuditEntry.objects.filter(
+        order_uid=order.uid, action__in=AuditAction.CLAIM_ACTIONS
+    ).select_related("user")
+    for entry in claims:
+        title = _CLAIM_TITLES[entry.action]
+        if entry.action == AuditAction.TAKEOVER and entry.details.get("from_user"):
+            title = f"Taken over from {entry.details['from_user']}"
+        entries.append(
+            TimelineEntry(
+                at=entry.created_at,
+                kind="claim",
+                title=title,
+                user=entry.user.get_username() if entry.user_id else "",
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _change_text(change: OrderStatusChange) -> str:
+    if not change.from_status:
+        return f"Arrived as “{status_label(change.to_status)}”"
+    return f"{status_label(change.from_status)} → {status_label(change.to_status)}"
+
+
+# --- Shipping methods ------------------------------------------------------------------------
+
+
+@dataclass
+class SeenShippingMethod:
+    uid: str
+    display_name: str
+    external_id: str
+    order_count: int
+    open_order_count: int
+    unmapped_order_count: int
+    payload_identifier: str
+    mapping: ShippingMethodMapping | None
+
+    @property
+    def resolved_identifier(self) -> str:
+        """What new orders get: RxScale's mapping for our pharmacy wins, else ours."""
+        if self.payload_identifier:
+            return self.payload_identifier
+        return self.mapping.carrier_identifier if self.mapping else ""
+
+    @property
+    def unmapped(self) -> bool:
+        return not self.resolved_identifier or self.unmapped_order_count > 0
+
+
+def shipping_methods_seen() -> list[SeenShippingMethod]:
+    """Every shop shipping method seen in orders (plus mappings for methods not seen yet),
+    unmapped first, then by name. Two queries."""
+    rows = (
+        OrderShopShippingMethod.objects.order_by()
+        .values("uid")
+        .annotate(
+            name=Max("display_name"),
+            external=Max("external_id"),
+            orders=Count("order_id", distinct=True),
+            open_orders=Count(
+                "order_id", filter=Q(order__status__in=WORKLIST_STATUSES), distinct=True
+            ),
+            unmapped_orders=Count(
+                "order_id", filter=Q(order__shipping_unmapped=True), distinct=True
+            ),
+            payload_identifier=Max("mapping_identifier"),
+        )
+    )
+    mappings = {m.shop_shipping_method_uid: m for m in ShippingMethodMapping.objects.all()}
+    methods = [
+        SeenShippingMethod(
+            uid=row["uid"],
+            display_name=row["name"] or "",
+            external_id=row["external"] or "",
+            order_count=row["orders"],
+            open_order_count=row["open_orders"],
+            unmapped_order_count=row["unmapped_orders"],
+            payload_identifier=row["payload_identifier"] or "",
+            mapping=mappings.pop(row["uid"], None),
+        )
+        for row in rows
+    ]
+    methods += [
+        SeenShippingMethod(
+            uid=uid,
+            display_name=mapping.display_name,
+            external_id="",
+            order_count=0,
+            open_order_count=0,
+            unmapped_order_count=0,
+            payload_identifier="",
+            mapping=mapping,
+        )
+        for uid, mapping in mappings.items()
+    ]
+    methods.sort(
+        key=lambda m: (not m.unmapped, -m.unmapped_order_count, (m.display_name or m.uid).lower())
+    )
+    return methods
+
+
+def shipping_method_seen(*, uid: str) -> SeenShippingMethod | None:
+    return next((m for m in shipping_methods_seen() if m.uid == uid), None)
+
+
+# --- Audit trail -----------------------------------------------------------------------------
+
+
+def audit_entries(*, order_uid: str = "", username: str = "", action: str = ""):
+    entries = AuditEntry.objects.select_related("user")
+    if order_uid:
+        entries = entries.filter(order_uid=order_uid.strip())
+    if username:
+        entries = entries.filter(user__username=username.strip())
+    if action:
+        entries = entries.filter(action=action)
+    return entries.order_by("-created_at", "-id")
+
+
+def audit_action_choices() -> list[str]:
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())

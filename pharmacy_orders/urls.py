@@ -1,10 +1,40 @@
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from pharmacy_orders import views
+from pharmacy_orders import api, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("shipping-methods/", views.shipping_methods, name="shipping-methods"),
+    path(
+        "shipping-methods/<str:method_uid>/",
+        views.shipping_mapping_edit,
+        name="shipping-mapping-edit",
+    ),
+    path(
+        "shipping-methods/<str:method_uid>/delete",
+        views.shipping_mapping_delete_view,
+        name="shipping-mapping-delete",
+    ),
+    path("audit/", views.audit_trail, name="audit"),
+    # The API answers 403 JSON to anonymous callers (DRF's own check) instead of the login
+    # page redirect, which a script cannot follow.
+    path(
+        "api/<str:uid>/",
+        login_not_required(api.OrderStateView.as_view()),
+        name="api-order",
+    ),
+    path(
+        "api/<str:uid>/transition",
+        login_not_required(api.OrderTransitionView.as_view()),
+        name="api-transition",
+    ),
+    path("<str:uid>/", views.order_detail, name="detail"),
+    path("<str:uid>/prescription", views.order_prescription, name="prescription"),
+    path("<str:uid>/transition", views.order_transition_view, name="transition"),
+    path("<str:uid>/claim", views.order_claim_view, name="claim"),
+    path("<str:uid>/release", views.order_release_view, name="release"),
+    path("<str:uid>/notes", views.order_note_view, name="notes"),
 ]
-urlpatterns += [path("<str:uid>/", views.order_detail, name="detail")]

@@ -2,8 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.db import transaction
-
 from pharmacy_orders.models import (
     OrderShopShippingMethod,
     PharmacyOrder,
@@ -38,26 +36,14 @@ def order_refresh_shipping_identifier(*, order: PharmacyOrder) -> None:
     order.shipping_unmapped = not order.shipping_identifier
 
 
-def shipping_mapping_save(*, mapping: ShippingMethodMapping) -> ShippingMethodMapping:
-    """Save an admin mapping and re-resolve every order that uses that shop method.
+def orders_refresh_for_method(*, shop_shipping_method_uid: str) -> int:
+    """Re-resolve every order that carries the shop method; returns how many.
 
-    Orders are locked in id order, the same order every writer uses.
+    Locks the order rows only (`of=self`: PostgreSQL refuses FOR UPDATE on the nullable side
+    of the pharmacy join), in id order, the order every writer uses.
     """
-    with transaction.atomic():
-        mapping.save()
-        orders_refresh_for_method(shop_shipping_method_uid=mapping.shop_shipping_method_uid)
-    return mapping
-
-
-def shipping_mapping_delete(*, mapping: ShippingMethodMapping) -> None:
-    with transaction.atomic():
-        mapping.delete()
-        orders_refresh_for_method(shop_shipping_method_uid=mapping.shop_shipping_method_uid)
-
-
-def orders_refresh_for_method(*, shop_shipping_method_uid: str) -> None:
     orders = (
-        PharmacyOrder.objects.select_for_update()
+        PharmacyOrder.objects.select_for_update(of=("self",))
         .filter(
             id__in=OrderShopShippingMethod.objects.filter(uid=shop_shipping_method_uid).values(
                 "order_id"
@@ -66,6 +52,9 @@ def orders_refresh_for_method(*, shop_shipping_method_uid: str) -> None:
         .select_related("pharmacy")
         .order_by("id")
     )
+    count = 0
     for order in orders:
         order_refresh_shipping_identifier(order=order)
         order.save(update_fields=["shipping_identifier", "shipping_unmapped", "updated_at"])
+        count += 1
+    return count

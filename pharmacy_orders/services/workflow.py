@@ -1,0 +1,371 @@
+"""The order pipeline: one map of allowed transitions, used by the service, the form and the API.
+
+Statuses are RxScale's exact strings. The pharmacy may move an order along the happy path
+(waiting for pharmacy/init -> pending review -> in-progress -> ready_for_pickup -> completed),
+put it on hold with a reason (RxScale requires a non-blank comment for on-hold), resume it to
+the status it had before the hold, and cancel it with a reason (RxScale then tries to route
+the order to another pharmacy).
+
+These transitions change the local order now. Telling RxScale is a separate concern: after
+commit, `order_status_changed` is sent; a receiver can push the change (PATCH …/status, or
+…/complete_order for completion, with the on-hold comment) without any caller changing.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.dispatch import Signal
+
+from pharmacy_orders.models import OrderStatus, OrderStatusChange, PharmacyOrder
+from pharmacy_orders.services.audit import AuditAction, audit_record
+
+S = OrderStatus
+
+# Sent after the transition's transaction commits, never inside it (a push that fails must
+# not undo the pharmacy's own record). Keyword arguments: order_uid, action, from_status,
+# to_status, reason, user_id, status_change_id.
+order_status_changed = Signal()
+
+WORK_PERMISSION = "pharmacy_orders.work_order"
+PHARMACIST_PERMISSION = "pharmacy_orders.pharmacist_order"
+
+# Pharmacist-only: moving an order INTO one of these statuses.
+# - ready_for_pickup is the release after the final check: German pharmacy law (ApBetrO)
+#   lets a PTA prepare a prescription medicine, but a pharmacist must check and sign off
+#   what leaves the pharmacy. This also covers resuming a hold back to ready_for_pickup.
+# - completed makes RxScale reduce stock and emit the shipment; it cannot be undone.
+# - cancelled refuses the prescription and hands the order back for re-routing to another
+#   pharmacy: a pharmaceutical decision that cannot be undone either.
+# Reviewing, starting work and holding/resuming are daily PTA work and stay open to all staff.
+PHARMACIST_TARGETS = frozenset({S.READY_FOR_PICKUP, S.COMPLETED, S.CANCELLED})
+
+FINAL_STATUSES = frozenset({S.COMPLETED, S.CANCELLED})
+# An order that arrives on hold from RxScale has no local "before": resume goes to review.
+RESUME_FALLBACK = S.PENDING_REVIEW
+
+REASON_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset[str]
+    # None: back to the status the order had before the hold.
+    target: str | None
+    reason_required: bool = False
+    confirmation_required: bool = False
+    style: str = "primary"
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition(
+            "review",
+            "Start review",
+            frozenset({S.INIT, S.WAITING_FOR_PHARMACY}),
+            S.PENDING_REVIEW,
+        ),
+        Transition("start", "Start work", frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
+        Transition(
+            "ready", "Release: ready for pickup", frozenset({S.IN_PROGRESS}), S.READY_FOR_PICKUP
+        ),
+        Transition("complete", "Complete order", frozenset({S.READY_FOR_PICKUP}), S.COMPLETED),
+        Transition(
+            "hold",
+            "Put on hold",
+            frozenset(
+                {S.WAITING_FOR_PHARMACY, S.PENDING_REVIEW, S.IN_PROGRESS, S.READY_FOR_PICKUP}
+            ),
+            S.ON_HOLD,
+            reason_required=True,
+            style="secondary",
+        ),
+        Transition("resume", "Resume", frozenset({S.ON_HOLD}), None),
+        Transition(
+            "cancel",
+            "Cancel order",
+            frozenset(
+                {
+                    S.INIT,
+                    S.WAITING_FOR_PHARMACY,
+                    S.PENDING_REVIEW,
+                    S.ON_HOLD,
+                    S.IN_PROGRESS,
+                    S.READY_FOR_PICKUP,
+                }
+            ),
+            S.CANCELLED,
+            reason_required=True,
+            confirmation_required=True,
+            style="danger",
+        ),
+    ]
+}
+
+
+def status_label(status: str) -> str:
+    try:
+        return OrderStatus(status).label
+    except ValueError:
+        return status or "—"
+
+
+# --- Refusals --------------------------------------------------------------------------------
+
+
+class TransitionRefused(Exception):
+    """A transition that did not happen; nothing was changed. `message` is for the clerk."""
+
+    code = "refused"
+    http_status = 409
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class TransitionInvalid(TransitionRefused):
+    code = "invalid"
+    http_status = 400
+
+
+class TransitionNotAllowed(TransitionRefused):
+    code = "not_allowed"
+    http_status = 409
+
+
+class StaleOrderStatus(TransitionRefused):
+    """Somebody (a colleague or RxScale) changed the order since the clerk loaded it."""
+
+    code = "stale"
+    http_status = 409
+
+
+class TransitionForbidden(TransitionRefused):
+    code = "forbidden"
+    http_status = 403
+
+
+# --- Reading the map -------------------------------------------------------------------------
+
+
+def transition_target(*, transition: Transition, order: PharmacyOrder) -> str:
+    if transition.target is not None:
+        return transition.target
+    return order.status_before_hold or RESUME_FALLBACK
+
+
+def user_may_transition(*, user: AbstractBaseUser, target: str) -> bool:
+    if not user.has_perm(WORK_PERMISSION):
+        return False
+    return target not in PHARMACIST_TARGETS or user.has_perm(PHARMACIST_PERMISSION)
+
+
+@dataclass(frozen=True)
+class OfferedTransition:
+    transition: Transition
+    target: str
+    permitted: bool
+
+    @property
+    def action(self) -> str:
+        return self.transition.action
+
+    @property
+    def pharmacist_only(self) -> bool:
+        return self.target in PHARMACIST_TARGETS
+
+    @property
+    def target_label(self) -> str:
+        return status_label(self.target)
+
+
+def order_offered_transitions(
+    *, order: PharmacyOrder, user: AbstractBaseUser
+) -> list[OfferedTransition]:
+    """The transitions the map allows from the order's status, each marked as permitted to
+    `user` or not (the UI shows pharmacist-only steps to a PTA as "pharmacist only")."""
+    offered = []
+    for transition in TRANSITIONS.values():
+        if order.status not in transition.sources:
+            continue
+        target = transition_target(transition=transition, order=order)
+        offered.append(
+            OfferedTransition(
+                transition=transition,
+                target=target,
+                permitted=user_may_transition(user=user, target=target),
+            )
+        )
+    return offered
+
+
+# --- The service -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionOutcome:
+    order: PharmacyOrder
+    from_status: str
+    to_status: str
+    status_change: OrderStatusChange
+
+
+def _validate_input(transition: Transition, reason: str, confirmed: bool) -> None:
+    if transition.reason_required and not reason:
+        what = "putting an order on hold" if transition.action == "hold" else "cancelling"
+        raise TransitionInvalid(f"A reason is required for {what}.", field="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise TransitionInvalid(
+            f"The reason is too long (at most {REASON_MAX_LENGTH} characters).", field="reason"
+        )
+    if transition.confirmation_required and not confirmed:
+        raise TransitionInvalid(
+            "Confirm the cancellation: RxScale may re-route the order to another pharmacy.",
+            field="confirm",
+        )
+
+
+def _stale_message(order: PharmacyOrder, expected_status: str) -> str:
+    last = order.status_changes.select_related("user").order_by("-created_at", "-id").first()
+    by = ""
+    if last is not None and last.to_status == order.status:
+        by = f" by {last.user.get_username()}" if last.user_id else " by RxScale"
+    return (
+        f"This order changed while you were looking at it: it was "
+        f"“{status_label(expected_status)}” and is now “{status_label(order.status)}”"
+        f"{' (changed' + by + ')' if by else ''}. Nothing was changed; check the order and "
+        "try again if it is still needed."
+    )
+
+
+def order_transition(
+    *,
+    order_uid: str,
+    action: str,
+    user: AbstractBaseUser,
+    expected_status: str,
+    reason: str = "",
+    confirmed: bool = False,
+) -> TransitionOutcome:
+    """Move an order along the pipeline, if the map, the clerk's role and the order allow it.
+
+    `expected_status` is the status the clerk saw; if the order has moved on since (another
+    clerk, or an RxScale update), the transition is refused so that of two clerks acting at
+    once exactly one wins and the other is told.
+
+    Errors (nothing is written except a `order_transition_refused` audit entry):
+    TransitionInvalid (unknown action, missing reason or confirmation), StaleOrderStatus,
+    TransitionNotAllowed (not from this status), TransitionForbidden (role),
+    PharmacyOrder.DoesNotExist.
+
+    Locking: the order row (SELECT … FOR UPDATE), nothing else. Side effects after commit:
+    `order_status_changed`.
+    """
+    reason = (reason or "").strip()
+    try:
+        with transaction.atomic():
+            outcome = _order_transition_locked(
+                order_uid=order_uid,
+                action=action,
+                user=user,
+                expected_status=expected_status,
+                reason=reason,
+                confirmed=confirmed,
+            )
+            transaction.on_commit(
+                partial(
+                    order_status_changed.send,
+                    sender=PharmacyOrder,
+                    order_uid=outcome.order.uid,
+                    action=action,
+                    from_status=outcome.from_status,
+                    to_status=outcome.to_status,
+                    reason=reason,
+                    user_id=user.pk,
+                    status_change_id=outcome.status_change.pk,
+                )
+            )
+    except TransitionRefused as refusal:
+        audit_record(
+            user=user,
+            action=AuditAction.TRANSITION_REFUSED,
+            order_uid=order_uid,
+            details={
+                "action": action,
+                "expected_status": expected_status,
+                "code": refusal.code,
+                "message": refusal.message,
+            },
+        )
+        raise
+    return outcome
+
+
+def _order_transition_locked(
+    *,
+    order_uid: str,
+    action: str,
+    user: AbstractBaseUser,
+    expected_status: str,
+    reason: str,
+    confirmed: bool,
+) -> TransitionOutcome:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionInvalid(f"Unknown action “{action}”.", field="action")
+    if not user.has_perm(WORK_PERMISSION):
+        raise TransitionForbidden("You are not allowed to work on orders.")
+    _validate_input(transition, reason, confirmed)
+
+    order = PharmacyOrder.objects.select_for_update().get(uid=order_uid)
+    if order.status != expected_status:
+        raise StaleOrderStatus(_stale_message(order, expected_status))
+    if order.status not in transition.sources:
+        raise TransitionNotAllowed(
+            f"“{transition.label}” is not possible while the order is "
+            f"“{status_label(order.status)}”. Nothing was changed."
+        )
+    target = transition_target(transition=transition, order=order)
+    if not user_may_transition(user=user, target=target):
+        raise TransitionForbidden(
+            f"Only a pharmacist may move an order to “{status_label(target)}”: "
+            "ask a pharmacist to check and release it. Nothing was changed."
+        )
+
+    from_status = order.status
+    order.status = target
+    if target == S.ON_HOLD:
+        order.status_before_hold, order.hold_reason = from_status, reason
+    elif from_status == S.ON_HOLD:
+        order.status_before_hold, order.hold_reason = "", ""
+    if target in FINAL_STATUSES:
+        # Nobody works on a finished order any more; the status change records who ended it.
+        order.claimed_by, order.claimed_at = None, None
+    order.save(
+        update_fields=[
+            "status",
+            "status_before_hold",
+            "hold_reason",
+            "claimed_by",
+            "claimed_at",
+            "updated_at",
+        ]
+    )
+    change = OrderStatusChange.objects.create(
+        order=order, from_status=from_status, to_status=target, user=user, reason=reason
+    )
+    audit_record(
+        user=user,
+        action=AuditAction.TRANSITION,
+        order_uid=order.uid,
+        details={"action": action, "from": from_status, "to": target, "reason": reason},
+    )
+    return TransitionOutcome(
+        order=order, from_status=from_status, to_status=target, status_change=change
+    )
