@@ -18,9 +18,10 @@ from pharmacy_orders.webhooks.samples import build_payload
 from pharmacy_orders.webhooks.signature import matching_secret_index, sign
 
 DEMO_USERS = [
-    ("pta", "demo-pta-pass", PHARMACY_STAFF, False),
-    ("pharmacist", "demo-pharmacist-pass", PHARMACIST, False),
-    ("pharmacyadmin", "demo-admin-pass", PHARMACY_ADMIN, True),
+    # Roles only: no staff or superuser flags (the Pharmacy admin role opens the admin site).
+    ("pta", "demo-pta-pass", PHARMACY_STAFF),
+    ("pharmacist", "demo-pharmacist-pass", PHARMACIST),
+    ("pharmacyadmin", "demo-admin-pass", PHARMACY_ADMIN),
 ]
 # A fixed base time keeps payload bytes, and so the dedupe keys, the same on every run.
 BASE_TIME = 1_790_000_000
@@ -158,10 +159,8 @@ class Command(BaseCommand):
     def _users(self):
         user_model = get_user_model()
         self.stdout.write("Demo users (DEBUG only; change or delete them before real use):")
-        for username, password, role, is_superuser in DEMO_USERS:
+        for username, password, role in DEMO_USERS:
             user, _ = user_model.objects.get_or_create(username=username)
-            user.is_staff = True
-            user.is_superuser = is_superuser
             user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get(name=role)])

@@ -1,0 +1,42 @@
+"""Who may open the Django admin: the Pharmacy admin role (or is_staff), nobody else."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_pharmacy_admin_role_alone_opens_the_admin(client, pharmacy_admin):
+    assert not pharmacy_admin.is_staff
+    client.force_login(pharmacy_admin)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    assert b"Webhook deliveries" in response.content
+    assert b"Shipping method mappings" in response.content
+    assert b"Users" in response.content
+
+
+@pytest.mark.parametrize("role_user", ["pta", "pharmacist", "no_role_user"])
+def test_other_roles_are_sent_to_the_admin_login(client, request, role_user):
+    client.force_login(request.getfixturevalue(role_user))
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted_in_the_admin(client, pharmacy_admin):
+    from pharmacy_orders.models import AuditEntry
+
+    entry = AuditEntry.objects.create(user=pharmacy_admin, action="prescription_view")
+    client.force_login(pharmacy_admin)
+
+    change = client.post(f"/admin/pharmacy_orders/auditentry/{entry.pk}/change/", {"action": "x"})
+    delete = client.post(f"/admin/pharmacy_orders/auditentry/{entry.pk}/delete/", {"post": "yes"})
+
+    assert change.status_code in (200, 403)
+    assert delete.status_code == 403
+    entry.refresh_from_db()
+    assert entry.action == "prescription_view"
