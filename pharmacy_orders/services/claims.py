@@ -37,6 +37,15 @@ def _user_label(user) -> str:
     return user.get_username() if user is not None else ""
 
 
+def _lock_order(order_uid: str) -> PharmacyOrder:
+    # of=self: the claimant join is nullable, and only the order row needs the lock.
+    return (
+        PharmacyOrder.objects.select_for_update(of=("self",))
+        .select_related("claimed_by")
+        .get(uid=order_uid)
+    )
+
+
 def order_claim(
     *,
     order_uid: str,
@@ -57,12 +66,7 @@ def order_claim(
     if not user.has_perm(WORK_PERMISSION):
         raise ClaimForbidden("You are not allowed to work on orders.")
     with transaction.atomic():
-        order = (
-            # of=self: the claimant join is nullable, and only the order row needs the lock.
-            PharmacyOrder.objects.select_for_update(of=("self",))
-            .select_related("claimed_by")
-            .get(uid=order_uid)
-        )
+        order = _lock_order(order_uid)
         if order.status in FINAL_STATUSES:
             raise ClaimRefused(
                 f"The order is “{status_label(order.status)}”; there is nothing left to claim."
@@ -106,12 +110,7 @@ def order_release(*, order_uid: str, user: AbstractBaseUser) -> ClaimOutcome:
     if not user.has_perm(WORK_PERMISSION):
         raise ClaimForbidden("You are not allowed to work on orders.")
     with transaction.atomic():
-        order = (
-            # of=self: the claimant join is nullable, and only the order row needs the lock.
-            PharmacyOrder.objects.select_for_update(of=("self",))
-            .select_related("claimed_by")
-            .get(uid=order_uid)
-        )
+        order = _lock_order(order_uid)
         if order.claimed_by_id != user.pk:
             holder = order.claimed_by
             raise ClaimRefused(
