@@ -23,13 +23,12 @@ migrate: install env
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo_data
+	LOG_LEVEL=WARNING $(PY) manage.py load_demo_data
 
 run: demo
-	@$(PY) manage.py rxscale_send --help >/dev/null
 	@echo "Send a signed sample webhook from another terminal:"
 	@echo "  $(PY) manage.py rxscale_send pharmacy_order_created --uid po-try-1 --status 'waiting for pharmacy'"
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "Serving on http://$(HOST):$(PORT)/ : log in with a demo user above (Ctrl-C stops)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install env
