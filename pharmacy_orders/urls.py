@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
+import common.converters  # noqa: F401 - registers the <uid:…> converter
 from pharmacy_orders import api, views
 
 app_name = "orders"
@@ -9,12 +10,12 @@ urlpatterns = [
     path("", views.worklist, name="worklist"),
     path("shipping-methods/", views.shipping_methods, name="shipping-methods"),
     path(
-        "shipping-methods/<str:method_uid>/",
+        "shipping-methods/<uid:method_uid>/",
         views.shipping_mapping_edit,
         name="shipping-mapping-edit",
     ),
     path(
-        "shipping-methods/<str:method_uid>/delete",
+        "shipping-methods/<uid:method_uid>/delete",
         views.shipping_mapping_delete_view,
         name="shipping-mapping-delete",
     ),
@@ -22,19 +23,19 @@ urlpatterns = [
     # The API answers 403 JSON to anonymous callers (DRF's own check) instead of the login
     # page redirect, which a script cannot follow.
     path(
-        "api/<str:uid>/",
+        "api/<uid:uid>/",
         login_not_required(api.OrderStateView.as_view()),
         name="api-order",
     ),
     path(
-        "api/<str:uid>/transition",
+        "api/<uid:uid>/transition",
         login_not_required(api.OrderTransitionView.as_view()),
         name="api-transition",
     ),
-    path("<str:uid>/", views.order_detail, name="detail"),
-    path("<str:uid>/prescription", views.order_prescription, name="prescription"),
-    path("<str:uid>/transition", views.order_transition_view, name="transition"),
-    path("<str:uid>/claim", views.order_claim_view, name="claim"),
-    path("<str:uid>/release", views.order_release_view, name="release"),
-    path("<str:uid>/notes", views.order_note_view, name="notes"),
+    path("<uid:uid>/", views.order_detail, name="detail"),
+    path("<uid:uid>/prescription", views.order_prescription, name="prescription"),
+    path("<uid:uid>/transition", views.order_transition_view, name="transition"),
+    path("<uid:uid>/claim", views.order_claim_view, name="claim"),
+    path("<uid:uid>/release", views.order_release_view, name="release"),
+    path("<uid:uid>/notes", views.order_note_view, name="notes"),
 ]
