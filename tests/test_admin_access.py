@@ -40,3 +40,14 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_in_the_admin(client, pharma
     assert delete.status_code == 403
     entry.refresh_from_db()
     assert entry.action == "prescription_view"
+
+
+@pytest.mark.parametrize("url", ["/orders/", "/inventory/", "/admin/"])
+def test_pages_for_logged_in_staff_are_never_cached(client, pharmacy_admin, url):
+    client.force_login(pharmacy_admin)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
