@@ -23,6 +23,7 @@ from pharmacy_orders.models import (
 )
 from pharmacy_orders.services.prescriptions import order_prescription_apply
 from pharmacy_orders.services.shipping import order_refresh_shipping_identifier
+from pharmacy_orders.services.workflow import order_status_set
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
@@ -186,6 +187,7 @@ def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderS
         return OrderSnapshotOutcome(order=order, stale=True)
 
     previous_status = "" if created else order.status
+    order_status_set(order=order, status=fields.pop("status"))
     for name, value in fields.items():
         setattr(order, name, value)
     _items_apply(order, snapshot.get("order_items") or [], delivery)

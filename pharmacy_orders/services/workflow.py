@@ -114,6 +114,23 @@ def status_label(status: str) -> str:
         return status or "—"
 
 
+def order_status_set(*, order: PharmacyOrder, status: str, hold_reason: str = "") -> None:
+    """Set `status` and what goes with it, unsaved; used for staff and RxScale changes alike.
+
+    Into on-hold: remember the status before the hold (resume goes back there). Out of
+    on-hold: forget it. Into a final status: release the claim (nobody works on a finished
+    order; the status change records who ended it).
+    """
+    from_status = order.status
+    order.status = status
+    if status == S.ON_HOLD and from_status != S.ON_HOLD:
+        order.status_before_hold, order.hold_reason = from_status, hold_reason
+    elif status != S.ON_HOLD and from_status == S.ON_HOLD:
+        order.status_before_hold, order.hold_reason = "", ""
+    if status in FINAL_STATUSES:
+        order.claimed_by, order.claimed_at = None, None
+
+
 # --- Refusals --------------------------------------------------------------------------------
 
 
@@ -339,14 +356,7 @@ def _order_transition_locked(
         )
 
     from_status = order.status
-    order.status = target
-    if target == S.ON_HOLD:
-        order.status_before_hold, order.hold_reason = from_status, reason
-    elif from_status == S.ON_HOLD:
-        order.status_before_hold, order.hold_reason = "", ""
-    if target in FINAL_STATUSES:
-        # Nobody works on a finished order any more; the status change records who ended it.
-        order.claimed_by, order.claimed_at = None, None
+    order_status_set(order=order, status=target, hold_reason=reason)
     order.save(
         update_fields=[
             "status",
