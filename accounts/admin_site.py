@@ -1,5 +1,8 @@
+from functools import wraps
+
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
 
 from accounts.roles import PHARMACY_ADMIN
 
@@ -14,6 +17,18 @@ class BackOfficeAdminSite(AdminSite):
 
     site_header = "Pharmacy back-office administration"
     site_title = "Back-office admin"
+
+    def admin_view(self, view, cacheable=False):
+        """A logged-in user without admin access gets 403, not the admin's login form."""
+        wrapped = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def inner(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return wrapped(request, *args, **kwargs)
+
+        return inner
 
     def has_permission(self, request) -> bool:
         user = request.user

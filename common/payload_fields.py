@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 
-from django.core.validators import RegexValidator
 from rest_framework import serializers
+
+from common.converters import uid_validator
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -22,11 +23,10 @@ def Text(max_length: int = 255, **kwargs) -> serializers.CharField:  # noqa: N80
 def Uid(**kwargs) -> serializers.CharField:  # noqa: N802
     """An RxScale uid that names a staff page (/orders/<uid>/, /inventory/<uid>/).
 
-    A "/" cannot be reversed into those URLs, so one such uid would break every list that
-    links the row (500s for all staff); refuse it as a field error instead.
+    A "/" or a control character cannot be reversed into those URLs, so one such uid would
+    break every list that links the row (500s for all staff); refuse it as a field error.
     """
-    no_slash = RegexValidator(r"\A[^/]+\Z", message="Must not contain '/'.", code="invalid_uid")
-    return serializers.CharField(max_length=64, validators=[no_slash], **kwargs)
+    return serializers.CharField(max_length=64, validators=[uid_validator], **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):

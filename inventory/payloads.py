@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from common.payload_fields import BigInt, Text, Uid, UnixTimestampField
+from common.payload_fields import BigInt, Int, Text, Uid, UnixTimestampField
 
 
 class SkuPayload(serializers.Serializer):
@@ -29,8 +29,9 @@ class PharmacySkuStockPayload(serializers.Serializer):
     sku_uid = serializers.CharField(max_length=64)
     external_id = Text(max_length=128)
     price = BigInt(required=False, allow_null=True)
-    stock = BigInt()
-    reserved_amount = BigInt(required=False, default=0)
+    # Unit counts fit 32 bits; bounding them keeps available (stock - reserved) in range.
+    stock = Int()
+    reserved_amount = Int(required=False, default=0)
     markup = BigInt(required=False, default=0)
     priority = BigInt(required=False, default=0)
     type = Text(max_length=32)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.text import clean_typed_text
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
@@ -111,8 +113,14 @@ def pharmacy_sku_apply_snapshot(
     nothing differs no ledger entry is written. The stock figure itself is only taken when the
     snapshot is newer than the last staff adjustment (newest wins by time). Locks the row.
     """
-    sku = sku_upsert(sku_data=snapshot["sku"])
     updated_at = snapshot["updated_at"]
+    # A stale snapshot must not touch the SKU or product either. rx_updated_at only grows, so
+    # this unlocked look is final for "stale"; the check is repeated under the lock below.
+    # (Upserting the SKU before locking the pharmacy SKU keeps the lock order of order events.)
+    known = PharmacySku.objects.filter(uid=snapshot["uid"], rx_updated_at__gt=updated_at).first()
+    if known is not None:
+        return known, True
+    sku = sku_upsert(sku_data=snapshot["sku"])
     values = {
         "pharmacy_uid": snapshot.get("pharmacy_uid") or "",
         "sku": sku,
@@ -243,7 +251,7 @@ def _clean_stock(new_stock) -> int:
 
 
 def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = clean_typed_text(reason)
     if not reason:
         raise ValidationError({"reason": "A reason is required."}, code="required")
     if len(reason) > MAX_REASON_LENGTH:
@@ -258,7 +266,7 @@ def pharmacy_sku_adjust_stock(
     pharmacy_sku: PharmacySku,
     new_stock: int,
     reason: str,
-    user,
+    user: AbstractBaseUser,
     expected_stock: int | None = None,
 ) -> StockAdjustmentOutcome:
     """Set a pharmacy SKU's stock figure by hand (a stock count), with a required reason.
@@ -327,7 +335,7 @@ def pharmacy_sku_stock_adjusted(*, ledger_entry_id: int) -> None:
 
 
 def pharmacy_sku_set_threshold(
-    *, pharmacy_sku: PharmacySku, threshold: int | None, user
+    *, pharmacy_sku: PharmacySku, threshold: int | None, user: AbstractBaseUser
 ) -> PharmacySku:
     """Set the SKU's low-stock threshold; None means the global LOW_STOCK_THRESHOLD_DEFAULT.
 

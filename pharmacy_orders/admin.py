@@ -19,7 +19,7 @@ from pharmacy_orders.services.shipping_mappings import (
     shipping_mapping_store,
 )
 from pharmacy_orders.webhooks.intake import payload_for_display
-from pharmacy_orders.webhooks.processing import delivery_process
+from pharmacy_orders.webhooks.processing import deliveries_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -92,10 +92,9 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reprocess selected deliveries", permissions=["reprocess"])
     def reprocess(self, request, queryset):
-        outcomes = [
-            delivery_process(delivery_id=pk, force=True)
-            for pk in queryset.order_by("received_at", "id").values_list("pk", flat=True)
-        ]
+        outcomes = deliveries_reprocess(
+            delivery_ids=queryset.values_list("pk", flat=True), user=request.user, via="admin"
+        )
         summary = ", ".join(f"{outcomes.count(s)} {s}" for s in sorted(set(outcomes)))
         self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
 
@@ -161,7 +160,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "action", "order_uid", "details"]
     list_filter = ["action"]
     search_fields = ["order_uid", "user__username"]
-    date_hierarchy = "created_at"
     list_select_related = ["user"]
     # No bulk actions: "delete selected" must not even be offered on an append-only trail.
     actions = None

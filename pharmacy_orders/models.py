@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from common.converters import uid_validator
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 __all__ = [
@@ -63,6 +64,9 @@ class PrescriptionDocument(models.Model):
 class PharmacyOrder(models.Model):
     uid = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=32, choices=OrderStatus.choices, db_index=True)
+    # When the status was last set, by an RxScale snapshot (its updated_at) or a staff action
+    # (now): a snapshot older than a staff action does not undo it (newest wins by time).
+    status_set_at = models.DateTimeField(null=True, blank=True)
     name = models.CharField(max_length=128, blank=True)
     custom_data = models.JSONField(default=dict, blank=True)
     external_status = models.CharField(max_length=64, blank=True)
@@ -168,7 +172,9 @@ class ShippingMethodMapping(models.Model):
     Takes effect when the payload carries no mapping for the order's pharmacy.
     """
 
-    shop_shipping_method_uid = models.CharField(max_length=64, unique=True)
+    shop_shipping_method_uid = models.CharField(
+        max_length=64, unique=True, validators=[uid_validator]
+    )
     display_name = models.CharField(max_length=255, blank=True)
     carrier_identifier = models.CharField(max_length=128)
     updated_at = models.DateTimeField(auto_now=True)

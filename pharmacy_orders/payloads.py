@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from common.payload_fields import (
+    INT_MAX,
     BigInt,
     Int,
     NulFreeJSONField,
@@ -47,7 +48,7 @@ class PharmacyMappingPayload(serializers.Serializer):
 
 
 class ShopShippingMethodPayload(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
+    uid = Uid()  # names /orders/shipping-methods/<uid>/
     display_name = Text()
     external_id = Text(max_length=128)
     pharmacy_mapping = PharmacyMappingPayload(required=False, allow_null=True)
@@ -57,12 +58,12 @@ class OrderPharmacySkuPayload(serializers.Serializer):
     uid = Uid()
     external_id = Text(max_length=128)
     price = BigInt(required=False, allow_null=True)
-    stock = BigInt(required=False, allow_null=True)
+    stock = Int(required=False, allow_null=True)
 
 
 class OrderItemPayload(serializers.Serializer):
     uid = serializers.CharField(max_length=64)
-    amount = Int()
+    amount = StrictIntegerField(min_value=0, max_value=INT_MAX)  # a negative amount is no order
     sku = SkuPayload()
     pharmacy_sku = OrderPharmacySkuPayload(required=False, allow_null=True)
     total_paid_amount = BigInt(required=False, allow_null=True)

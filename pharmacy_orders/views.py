@@ -270,7 +270,7 @@ def order_prescription(request: HttpRequest, uid: str) -> FileResponse:
         PharmacyOrder.objects.only("id", "uid", "current_prescription_id"), uid=uid
     )
     version = request.GET.get("version")
-    if version is not None and not version.isdigit():
+    if version is not None and not (version.isascii() and version.isdigit() and len(version) < 19):
         raise Http404("No such prescription version.")
     download = request.GET.get("download") == "1"
     try:

@@ -18,6 +18,7 @@ class AuditAction:
     NOTE = "order_note_add"
     SHIPPING_MAPPING_SAVE = "shipping_mapping_save"
     SHIPPING_MAPPING_DELETE = "shipping_mapping_delete"
+    WEBHOOK_REPROCESS = "webhook_reprocess"
 
     # Shown on the order timeline (PDF views are not: they would drown the story).
     CLAIM_ACTIONS = (CLAIM, TAKEOVER, RELEASE)

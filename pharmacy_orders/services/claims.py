@@ -33,7 +33,7 @@ class ClaimOutcome:
     previous_claimant: str = ""
 
 
-def _user_label(user) -> str:
+def _user_label(user: AbstractBaseUser) -> str:
     return user.get_username() if user is not None else ""
 
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from common.text import clean_typed_text
 from pharmacy_orders.models import OrderNote, PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
 from pharmacy_orders.services.workflow import WORK_PERMISSION
@@ -25,7 +26,7 @@ def order_note_add(*, order_uid: str, user: AbstractBaseUser, text: str) -> Orde
     """
     if not user.has_perm(WORK_PERMISSION):
         raise NoteRefused("You are not allowed to work on orders.", http_status=403)
-    text = (text or "").strip()
+    text = clean_typed_text(text)
     if not text:
         raise NoteRefused("A note cannot be empty.")
     if len(text) > NOTE_MAX_LENGTH:

@@ -179,15 +179,20 @@ def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderS
     is recorded in the order's history. Locks the order row, then SKU rows in uid order.
     """
     fields = _order_fields(snapshot)
-    fields["pharmacy"] = _pharmacy_upsert(snapshot.get("pharmacy"))
     order, created = _lock_or_create(
         PharmacyOrder, {"uid": snapshot["uid"]}, {"status": snapshot["status"]}
     )
     if not created and order.rx_updated_at and snapshot["updated_at"] < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
+    # Lock order: order, then pharmacy, then SKUs and pharmacy SKUs by uid.
+    fields["pharmacy"] = _pharmacy_upsert(snapshot.get("pharmacy"))
 
     previous_status = "" if created else order.status
-    order_status_set(order=order, status=fields.pop("status"))
+    status = fields.pop("status")
+    if order.status_set_at is None or snapshot["updated_at"] >= order.status_set_at:
+        order_status_set(order=order, status=status, at=snapshot["updated_at"])
+    # else: a staff action newer than this snapshot holds the status (RxScale will report
+    # it once the change is pushed); the rest of the snapshot still applies.
     for name, value in fields.items():
         setattr(order, name, value)
     _items_apply(order, snapshot.get("order_items") or [], delivery)
@@ -217,7 +222,8 @@ def meeting_apply_snapshot(
 ) -> tuple[PatientDoctorMeeting, bool]:
     """Apply a patient_doctor_meeting_updated snapshot. Returns (meeting, stale).
 
-    Meetings carry no `updated_at`, so the envelope timestamp orders them. Every change is
+    Meetings carry no `updated_at`, so the envelope timestamp orders them: a stale event does
+    not change the current state, but its change still joins the history. Every change is
     kept once (RxScale's key: meeting_uid + change). Locks the meeting row.
     """
     values = {
@@ -242,18 +248,19 @@ def meeting_apply_snapshot(
     meeting, created = _lock_or_create(
         PatientDoctorMeeting, {"meeting_uid": snapshot["meeting_uid"]}, values
     )
-    if not created and event_at < meeting.event_at:
-        return meeting, True
-    if not created:
+    stale = not created and event_at < meeting.event_at
+    if not created and not stale:
         for name, value in values.items():
             setattr(meeting, name, value)
         meeting.save()
+    # History keeps every change, a late one too (in its place by event time); only the
+    # current state ignores a stale event.
     MeetingChange.objects.get_or_create(
         meeting=meeting,
         change=snapshot["change"],
         defaults={"status": values["status"], "event_at": event_at, "delivery": delivery},
     )
-    return meeting, False
+    return meeting, stale
 
 
 def prescription_apply_notification(*, envelope: dict, delivery: WebhookDelivery) -> Prescription:

@@ -12,12 +12,15 @@ commit, `order_status_changed` is sent; a receiver can push the change (PATCH �
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.dispatch import Signal
+from django.utils import timezone
 
+from common.text import clean_typed_text
 from pharmacy_orders.models import OrderStatus, OrderStatusChange, PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
 
@@ -114,15 +117,17 @@ def status_label(status: str) -> str:
         return status or "—"
 
 
-def order_status_set(*, order: PharmacyOrder, status: str, hold_reason: str = "") -> None:
-    """Set `status` and what goes with it, unsaved; used for staff and RxScale changes alike.
+def order_status_set(
+    *, order: PharmacyOrder, status: str, at: datetime, hold_reason: str = ""
+) -> None:
+    """Set `status` (as of `at`) and what goes with it, unsaved; for staff and RxScale alike.
 
     Into on-hold: remember the status before the hold (resume goes back there). Out of
     on-hold: forget it. Into a final status: release the claim (nobody works on a finished
     order; the status change records who ended it).
     """
     from_status = order.status
-    order.status = status
+    order.status, order.status_set_at = status, at
     if status == S.ON_HOLD and from_status != S.ON_HOLD:
         order.status_before_hold, order.hold_reason = from_status, hold_reason
     elif status != S.ON_HOLD and from_status == S.ON_HOLD:
@@ -284,7 +289,7 @@ def order_transition(
     Locking: the order row (SELECT … FOR UPDATE), nothing else. Side effects after commit:
     `order_status_changed`.
     """
-    reason = (reason or "").strip()
+    reason = clean_typed_text(reason)
     try:
         with transaction.atomic():
             outcome = _order_transition_locked(
@@ -356,10 +361,11 @@ def _order_transition_locked(
         )
 
     from_status = order.status
-    order_status_set(order=order, status=target, hold_reason=reason)
+    order_status_set(order=order, status=target, at=timezone.now(), hold_reason=reason)
     order.save(
         update_fields=[
             "status",
+            "status_set_at",
             "status_before_hold",
             "hold_reason",
             "claimed_by",

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
+from pharmacy_orders.webhooks.payload import (
+    delivery_event_type,
+    encode_body,
+    has_pdf_content,
+    parse_json_object,
+    replace_pdf_with_reference,
+)
 from pharmacy_orders.webhooks.registry import claimed_subject, is_handled_event_type
 from pharmacy_orders.webhooks.signature import secret_fingerprint
 
@@ -86,12 +92,17 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
         status = WebhookDelivery.Status.IGNORED
 
     secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
+    # An ignored delivery is never processed, so drop any PDF now rather than keep it forever.
+    redact = status == WebhookDelivery.Status.IGNORED and has_pdf_content(payload)
+    if redact:
+        body = encode_body(replace_pdf_with_reference(payload, ""))
     try:
         with transaction.atomic():
             delivery = WebhookDelivery.objects.create(
                 dedupe_key=dedupe_key,
                 event_type=event_type,
                 body=body,
+                body_redacted=redact,
                 headers=_storable_headers(headers),
                 secret_index=secret_index,
                 secret_fingerprint=secret_fingerprint(secret),

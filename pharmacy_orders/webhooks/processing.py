@@ -2,10 +2,13 @@
 
 import logging
 import traceback
+from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from pharmacy_orders.services.audit import AuditAction, audit_record
 from pharmacy_orders.webhooks.intake import clean_json, clean_text
 from pharmacy_orders.webhooks.models import WebhookDelivery
 from pharmacy_orders.webhooks.payload import (
@@ -85,3 +88,25 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
     if has_pdf_content(payload):
         delivery.body = encode_body(replace_pdf_with_reference(payload, result.pdf_sha256))
         delivery.body_redacted = True
+
+
+def deliveries_reprocess(
+    *, delivery_ids: Iterable[int], user: AbstractBaseUser | None, via: str
+) -> list[str]:
+    """Really re-run the handler of each delivery (oldest first), each in its own transaction,
+    and put every run in the audit trail (a reprocess can change an order). Returns the new
+    statuses in order. `via` says where it was asked for ("admin", "manage.py")."""
+    ordered = WebhookDelivery.objects.filter(pk__in=list(delivery_ids)).order_by(
+        "received_at", "id"
+    )
+    outcomes = []
+    for delivery_id, kind, uid in ordered.values_list("pk", "subject_kind", "subject_uid"):
+        outcome = delivery_process(delivery_id=delivery_id, force=True)
+        audit_record(
+            user=user,
+            action=AuditAction.WEBHOOK_REPROCESS,
+            order_uid=uid if kind == WebhookDelivery.SubjectKind.ORDER else "",
+            details={"delivery": delivery_id, "status": outcome, "via": via},
+        )
+        outcomes.append(outcome)
+    return outcomes

@@ -1,8 +1,9 @@
 """Status changes that come from RxScale follow the same rules as the pharmacy's own."""
 
 import pytest
+from django.core.management import call_command
 
-from pharmacy_orders.models import PharmacyOrder
+from pharmacy_orders.models import PharmacyOrder, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +49,53 @@ def test_rxscale_cancelling_an_order_releases_its_claim(make_order, update_order
 
     assert cancelled.status == "cancelled"
     assert cancelled.claimed_by is None
+
+
+def test_a_replayed_older_snapshot_does_not_undo_a_staff_action(deliver, payload, pta_client):
+    # given an order RxScale last described in 2023, which a PTA then moved on
+    original = payload(
+        "pharmacy_order_created",
+        uid="po-r",
+        status="waiting for pharmacy",
+        updated_at=1_700_000_000,
+    )
+    deliver(original)
+    pta_client.post(
+        "/orders/po-r/transition", {"action": "review", "expected_status": "waiting for pharmacy"}
+    )
+
+    # when the same snapshot is reprocessed (or re-sent) later
+    delivery = WebhookDelivery.objects.get(subject_uid="po-r")
+    call_command("reprocess_webhooks", str(delivery.pk), verbosity=0)
+
+    # then the staff action, being newer, holds the status; the delivery itself was applied
+    order = PharmacyOrder.objects.get(uid="po-r")
+    delivery.refresh_from_db()
+    assert order.status == "pending review"
+    assert delivery.status == WebhookDelivery.Status.PROCESSED
+    assert order.status_changes.count() == 2
+
+
+def test_a_snapshot_newer_than_the_staff_action_sets_the_status(deliver, payload, pta_client):
+    deliver(
+        payload(
+            "pharmacy_order_created",
+            uid="po-n",
+            status="waiting for pharmacy",
+            updated_at=1_700_000_000,
+        )
+    )
+    pta_client.post(
+        "/orders/po-n/transition", {"action": "review", "expected_status": "waiting for pharmacy"}
+    )
+    later = int(PharmacyOrder.objects.get(uid="po-n").status_set_at.timestamp()) + 60
+
+    deliver(payload("pharmacy_order_updated", uid="po-n", status="cancelled", updated_at=later))
+
+    order = PharmacyOrder.objects.get(uid="po-n")
+    assert order.status == "cancelled"
+    assert [c.to_status for c in order.status_changes.all()] == [
+        "waiting for pharmacy",
+        "pending review",
+        "cancelled",
+    ]

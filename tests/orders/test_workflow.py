@@ -367,3 +367,15 @@ def test_an_overlong_reason_is_refused_with_the_limit(pta_client, order):
     assert response.status_code == 400
     assert "at most 2000 characters" in response.content.decode()
     assert status_of(order) == S.WAITING_FOR_PHARMACY
+
+
+@pytest.mark.parametrize("reason", ["\u200b", " \ufeff\u200b\t", "\u2060"])
+def test_an_invisible_hold_reason_counts_as_blank(pta_client, order, reason):
+    response = pta_client.post(
+        f"/orders/{order.uid}/transition",
+        {"action": "hold", "expected_status": order.status, "reason": reason},
+    )
+
+    order.refresh_from_db()
+    assert response.status_code == 400
+    assert order.status == "waiting for pharmacy"
