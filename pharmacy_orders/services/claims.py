@@ -38,12 +38,10 @@ def _user_label(user: AbstractBaseUser) -> str:
 
 
 def _lock_order(order_uid: str) -> PharmacyOrder:
-    # of=self: the claimant join is nullable, and only the order row needs the lock.
-    return (
-        PharmacyOrder.objects.select_for_update(of=("self",))
-        .select_related("claimed_by")
-        .get(uid=order_uid)
-    )
+    # No select_related: when the lock was waited for, PostgreSQL re-reads the locked row but
+    # not a joined one, so a joined claimant could be the one from before the wait (a race
+    # test caught two clerks both "claiming"). The claimant is loaded after the lock instead.
+    return PharmacyOrder.objects.select_for_update().get(uid=order_uid)
 
 
 def order_claim(

@@ -39,17 +39,16 @@ def order_refresh_shipping_identifier(*, order: PharmacyOrder) -> None:
 def orders_refresh_for_method(*, shop_shipping_method_uid: str) -> int:
     """Re-resolve every order that carries the shop method; returns how many.
 
-    Locks the order rows only (`of=self`: PostgreSQL refuses FOR UPDATE on the nullable side
-    of the pharmacy join), in id order, the order every writer uses.
+    Locks the order rows in id order, the order every writer uses. No select_related: a
+    joined row is not re-read after a lock wait, so the pharmacy is loaded after the lock.
     """
     orders = (
-        PharmacyOrder.objects.select_for_update(of=("self",))
+        PharmacyOrder.objects.select_for_update()
         .filter(
             id__in=OrderShopShippingMethod.objects.filter(uid=shop_shipping_method_uid).values(
                 "order_id"
             )
         )
-        .select_related("pharmacy")
         .order_by("id")
     )
     count = 0
