@@ -17,9 +17,9 @@ install: $(VENV)/.installed
 
 env:
 	@$(PYTHON) scripts/write_env.py
+	@mkdir -p var/static
 
 migrate: install env
-	@mkdir -p var/static
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
@@ -32,7 +32,6 @@ run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install env
-	@mkdir -p var/static
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
