@@ -95,14 +95,8 @@ class OrderTransitionView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            outcome = order_transition(
-                order_uid=uid,
-                action=data["action"],
-                user=request.user,
-                expected_status=data["expected_status"],
-                reason=data["reason"],
-                confirmed=data["confirm"],
-            )
+            # The serializer's fields are the service's arguments (as are the form's).
+            outcome = order_transition(order_uid=uid, user=request.user, **data)
         except PharmacyOrder.DoesNotExist:
             return Response({"error": "No such order.", "code": "not_found"}, status=404)
         except TransitionRefused as refusal:

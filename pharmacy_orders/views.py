@@ -175,14 +175,8 @@ def order_transition_view(request: HttpRequest, uid: str) -> HttpResponse:
         return _render_order(request, _order_or_404(uid), status=400)
     data = form.cleaned_data
     try:
-        outcome = order_transition(
-            order_uid=uid,
-            action=data["action"],
-            user=request.user,
-            expected_status=data["expected_status"],
-            reason=data["reason"],
-            confirmed=data["confirm"],
-        )
+        # The form's fields are the service's arguments (as are the API serializer's).
+        outcome = order_transition(order_uid=uid, user=request.user, **data)
     except PharmacyOrder.DoesNotExist:
         raise Http404("No such order.") from None
     except TransitionRefused as refusal:

@@ -238,7 +238,7 @@ class TransitionOutcome:
     status_change: OrderStatusChange
 
 
-def _validate_input(transition: Transition, reason: str, confirmed: bool) -> None:
+def _validate_input(transition: Transition, reason: str, confirm: bool) -> None:
     if transition.reason_required and not reason:
         what = "putting an order on hold" if transition.action == "hold" else "cancelling"
         raise TransitionInvalid(f"A reason is required for {what}.", field="reason")
@@ -246,7 +246,7 @@ def _validate_input(transition: Transition, reason: str, confirmed: bool) -> Non
         raise TransitionInvalid(
             f"The reason is too long (at most {REASON_MAX_LENGTH} characters).", field="reason"
         )
-    if transition.confirmation_required and not confirmed:
+    if transition.confirmation_required and not confirm:
         raise TransitionInvalid(
             "Confirm the cancellation: RxScale may re-route the order to another pharmacy.",
             field="confirm",
@@ -273,7 +273,7 @@ def order_transition(
     user: AbstractBaseUser,
     expected_status: str,
     reason: str = "",
-    confirmed: bool = False,
+    confirm: bool = False,
 ) -> TransitionOutcome:
     """Move an order along the pipeline, if the map, the clerk's role and the order allow it.
 
@@ -298,7 +298,7 @@ def order_transition(
                 user=user,
                 expected_status=expected_status,
                 reason=reason,
-                confirmed=confirmed,
+                confirm=confirm,
             )
             transaction.on_commit(
                 partial(
@@ -336,14 +336,14 @@ def _order_transition_locked(
     user: AbstractBaseUser,
     expected_status: str,
     reason: str,
-    confirmed: bool,
+    confirm: bool,
 ) -> TransitionOutcome:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionInvalid(f"Unknown action “{action}”.", field="action")
     if not user.has_perm(WORK_PERMISSION):
         raise TransitionForbidden("You are not allowed to work on orders.")
-    _validate_input(transition, reason, confirmed)
+    _validate_input(transition, reason, confirm)
 
     order = PharmacyOrder.objects.select_for_update().get(uid=order_uid)
     if order.status != expected_status:
