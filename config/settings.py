@@ -29,7 +29,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_tasks",
-    "django_tasks_db",
     "accounts",
     "pharmacy_orders",
     "inventory",
@@ -71,6 +70,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: opening one costs more than a whole webhook acknowledgement.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL plus a busy timeout lets the dev server and a worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -120,12 +122,23 @@ RXSCALE_API_KEY = env.str("RXSCALE_API_KEY", default="")
 RXSCALE_API_PREFIX = env.str("RXSCALE_API_PREFIX", default="/v1/external_pharmacy_api")
 RXSCALE_PHARMACY_UID = env.str("RXSCALE_PHARMACY_UID", default="")
 
+# The work queues (common/workqueue.py). A lease well under a minute: a killed worker's rows
+# are taken by another worker within this many seconds.
+WORK_QUEUE_LEASE_SECONDS = env.int("WORK_QUEUE_LEASE_SECONDS", default=30)
+WORK_QUEUE_MAX_ATTEMPTS = env.int("WORK_QUEUE_MAX_ATTEMPTS", default=8)
+WORK_QUEUE_RETRY_BASE_SECONDS = env.float("WORK_QUEUE_RETRY_BASE_SECONDS", default=2.0)
+WORK_QUEUE_RETRY_MAX_SECONDS = env.float("WORK_QUEUE_RETRY_MAX_SECONDS", default=300.0)
+WORK_QUEUE_POLL_SECONDS = env.float("WORK_QUEUE_POLL_SECONDS", default=1.0)
+WORK_QUEUE_BATCH = env.int("WORK_QUEUE_BATCH", default=10)
+
 LOW_STOCK_THRESHOLD_DEFAULT = env.int("LOW_STOCK_THRESHOLD_DEFAULT", default=5)
 
+# `immediate`: each delivery is applied inline, right after its row commits (the embedded
+# default). `workers`: the request only stores the row and wakes the queue workers
+# (`make worker`), which claim due rows themselves; see common/workqueue.py.
 _TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "database": "django_tasks_db.DatabaseBackend",
-    "dummy": "django_tasks.backends.dummy.DummyBackend",
+    "workers": "common.tasks_backend.WakeWorkersBackend",
 }
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)}}
@@ -148,7 +161,12 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # the prescription viewer embeds our own PDF vie
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "common.log_format.SingleLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

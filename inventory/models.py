@@ -25,8 +25,9 @@ class Sku(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     pzn = models.CharField("PZN", max_length=16, blank=True, db_index=True)
     unit = models.CharField(max_length=32, blank=True)
+    # Six decimals hold every value seen; more are rounded with a warning (tolerant reader).
     standard_selling_unit = models.DecimalField(
-        max_digits=12, decimal_places=3, null=True, blank=True
+        max_digits=18, decimal_places=6, null=True, blank=True
     )
     shop_variation_id = models.CharField(max_length=64, blank=True)
     shop_product_external_id = models.CharField(max_length=64, blank=True)
@@ -69,6 +70,11 @@ class PharmacySku(models.Model):
     rx_deleted_at = models.DateTimeField(null=True, blank=True)
     # When the stock figure was last set (by RxScale or by a staff adjustment): newest wins.
     stock_set_at = models.DateTimeField(null=True, blank=True)
+    # As on orders: tolerant-reader warnings, and ties on equal updated_at to confirm.
+    payload_warnings = models.JSONField(default=list, blank=True)
+    rx_snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    needs_confirmation = models.BooleanField(default=False)
+    needs_confirmation_reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

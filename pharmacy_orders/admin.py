@@ -95,7 +95,8 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         outcomes = deliveries_reprocess(
             delivery_ids=queryset.values_list("pk", flat=True), user=request.user, via="admin"
         )
-        summary = ", ".join(f"{outcomes.count(s)} {s}" for s in sorted(set(outcomes)))
+        statuses = [outcome for _, outcome in outcomes]
+        summary = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
         self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
 
 

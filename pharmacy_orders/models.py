@@ -9,6 +9,7 @@ from pharmacy_orders.webhooks.models import WebhookDelivery
 __all__ = [
     "AuditEntry",
     "OrderItem",
+    "OrderConflict",
     "OrderNote",
     "OrderPrescription",
     "OrderShopShippingMethod",
@@ -63,7 +64,8 @@ class PrescriptionDocument(models.Model):
 
 class PharmacyOrder(models.Model):
     uid = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=32, choices=OrderStatus.choices, db_index=True)
+    # Choices are the documented statuses; an unknown one is stored as it came (tolerant reader).
+    status = models.CharField(max_length=64, choices=OrderStatus.choices, db_index=True)
     # When the status was last set, by an RxScale snapshot (its updated_at) or a staff action
     # (now): a snapshot older than a staff action does not undo it (newest wins by time).
     status_set_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +99,7 @@ class PharmacyOrder(models.Model):
     fulfillment_external_id = models.CharField(max_length=128, blank=True)
     fulfillment_items = models.JSONField(default=list, blank=True)
     shop_order_uid = models.CharField(max_length=64, blank=True)
+    shop_order_external_id = models.CharField(max_length=128, blank=True)
     shop_order_name = models.CharField(max_length=128, blank=True)
     shop_identifier = models.CharField(max_length=128, blank=True)
     # Resolved from the payload mapping, else the admin's ShippingMethodMapping.
@@ -106,12 +109,21 @@ class PharmacyOrder(models.Model):
         PrescriptionDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     prescription_problem = models.TextField(blank=True)
+    # Tolerant reader: what the newest applied snapshot carried that we did not expect
+    # (warnings for people) and the fields we do not know, kept as they came.
+    payload_warnings = models.JSONField(default=list, blank=True)
+    rx_extra = models.JSONField(default=dict, blank=True)
+    # sha256 of the newest applied snapshot's content: an equal updated_at with other content
+    # is a tie to confirm from RxScale's API, not to apply blindly.
+    rx_snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    needs_confirmation = models.BooleanField(default=False)
+    needs_confirmation_reason = models.TextField(blank=True)
     # The pharmacy's own work.
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
-    status_before_hold = models.CharField(max_length=32, blank=True)
+    status_before_hold = models.CharField(max_length=64, blank=True)
     hold_reason = models.TextField(blank=True)
     first_received_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,13 +220,35 @@ class OrderStatusChange(models.Model):
     order = models.ForeignKey(
         PharmacyOrder, on_delete=models.CASCADE, related_name="status_changes"
     )
-    from_status = models.CharField(max_length=32, blank=True)
-    to_status = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=64, blank=True)
+    to_status = models.CharField(max_length=64)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     delivery = models.ForeignKey(WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL)
     reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class OrderConflict(models.Model):
+    """A staff action and an RxScale snapshot disagreed: both values, and what was kept.
+
+    Shown on the order's timeline. RxScale's final decisions (cancelled, completed, deleted)
+    always win; other conflicts keep the newer value by time.
+    """
+
+    order = models.ForeignKey(PharmacyOrder, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(max_length=32)
+    local_value = models.CharField(max_length=255, blank=True)
+    local_set_at = models.DateTimeField(null=True, blank=True)
+    rxscale_value = models.CharField(max_length=255, blank=True)
+    rxscale_at = models.DateTimeField(null=True, blank=True)
+    kept = models.CharField(max_length=16, help_text="local, rxscale or tie")
+    explanation = models.TextField(blank=True)
+    delivery = models.ForeignKey(WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

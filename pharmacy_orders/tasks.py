@@ -1,8 +1,10 @@
 from django_tasks import task
 
-from pharmacy_orders.webhooks.processing import delivery_process
+from pharmacy_orders.webhooks.processing import delivery_process_now
 
 
 @task()
 def process_webhook_delivery(delivery_id: int) -> str:
-    return delivery_process(delivery_id=delivery_id)
+    """Apply one delivery now. With the `workers` backend enqueuing this only wakes the
+    workers, which claim due rows themselves; the row, not the task, is the work."""
+    return delivery_process_now(delivery_id=delivery_id) or ""

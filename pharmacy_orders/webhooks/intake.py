@@ -8,8 +8,12 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks.backends.immediate import ImmediateBackend
 
-from pharmacy_orders.webhooks.models import WebhookDelivery
+from common.storable import single_line, storable_text
+from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
 from pharmacy_orders.webhooks.payload import (
     delivery_event_type,
     encode_body,
@@ -44,25 +48,9 @@ class ReceiveOutcome:
         return body
 
 
-def clean_text(value: str, limit: int) -> str:
-    """PostgreSQL text columns refuse NUL; long values are cut rather than refused."""
-    return value.replace("\x00", "\N{REPLACEMENT CHARACTER}")[:limit]
-
-
-def clean_json(value):
-    """Recursively make a JSON value storable in jsonb (no NUL in any string)."""
-    if isinstance(value, str):
-        return clean_text(value, 2000)
-    if isinstance(value, dict):
-        return {clean_text(str(k), 200): clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean_json(v) for v in value]
-    return value
-
-
 def _storable_headers(headers: dict[str, str]) -> dict[str, str]:
     return {
-        clean_text(name, 100): clean_text(value, _MAX_HEADER_VALUE)
+        storable_text(name, 100): storable_text(value, _MAX_HEADER_VALUE)
         for name, value in headers.items()
         if name.lower() not in _DROPPED_HEADERS
     }
@@ -75,13 +63,10 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     A body that is not a JSON object is stored as `invalid`; an event type we have no handler
     for as `ignored`. Never raises for bad input.
     """
+    # Insert first, and let the unique key find repeats: one query for the common case.
     dedupe_key = hashlib.sha256(body).hexdigest()
-    existing = WebhookDelivery.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return ReceiveOutcome(existing, duplicate=True)
-
     payload, parse_error = parse_json_object(body)
-    event_type = clean_text(delivery_event_type(payload), 100) if payload is not None else ""
+    event_type = storable_text(delivery_event_type(payload), 100) if payload is not None else ""
     # Findable by its subject (admin search, the order's timeline) even if processing fails.
     subject_kind, subject_uid = claimed_subject(event_type, payload) if payload else ("", "")
     if parse_error:
@@ -107,19 +92,37 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
                 secret_index=secret_index,
                 secret_fingerprint=secret_fingerprint(secret),
                 status=status,
+                next_attempt_at=timezone.now()
+                if status == WebhookDelivery.Status.RECEIVED
+                else None,
                 error=parse_error,
                 subject_kind=subject_kind,
-                subject_uid=clean_text(subject_uid, 64),
+                subject_uid=storable_text(subject_uid, 64),
             )
             if status == WebhookDelivery.Status.RECEIVED:
                 transaction.on_commit(partial(_enqueue_processing, delivery.pk))
     except IntegrityError:
-        # A concurrent identical delivery won the insert.
-        return ReceiveOutcome(WebhookDelivery.objects.get(dedupe_key=dedupe_key), duplicate=True)
-    logger.info("webhook delivery %s stored: %s (%s)", delivery.pk, event_type, status)
-    # With the immediate backend it has been processed by now; tell the sender what happened.
-    delivery.refresh_from_db(fields=["status", "error"])
+        # A repeat (RxScale's retry), or a concurrent identical delivery won the insert.
+        return _repeat_outcome(dedupe_key)
+    logger.info("webhook delivery %s stored: %s (%s)", delivery.pk, single_line(event_type), status)
+    if status == WebhookDelivery.Status.RECEIVED and _processes_inline():
+        # Processed by now; tell the sender what happened.
+        delivery.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(delivery, duplicate=False)
+
+
+def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
+    """A pending original is a row in the queue: workers claim it without help. Inline, with
+    no worker running, RxScale's retry is what gives a waiting row its next attempt."""
+    original = WebhookDelivery.objects.get(dedupe_key=dedupe_key)
+    if original.status in PENDING_STATUSES and _processes_inline():
+        _enqueue_processing(original.pk)
+        original.refresh_from_db(fields=["status", "error"])
+    return ReceiveOutcome(original, duplicate=True)
+
+
+def _processes_inline() -> bool:
+    return isinstance(task_backends["default"], ImmediateBackend)
 
 
 def _enqueue_processing(delivery_id: int) -> None:
@@ -128,7 +131,7 @@ def _enqueue_processing(delivery_id: int) -> None:
     try:
         process_webhook_delivery.enqueue(delivery_id)
     except Exception:
-        # The row is committed as `received`; `reprocess_webhooks --status received` picks it up.
+        # The row is committed and due: the next worker poll claims it all the same.
         logger.exception("could not enqueue webhook delivery %s", delivery_id)
 
 

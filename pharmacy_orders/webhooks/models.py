@@ -2,10 +2,15 @@
 
 from django.db import models
 
+from common.workqueue import QueueRow
 
-class WebhookDelivery(models.Model):
+
+class WebhookDelivery(QueueRow):
+    """One row per distinct delivery. Pending rows (received, retrying) are the work queue."""
+
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        RETRYING = "retrying", "Waiting to retry"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored"
@@ -32,13 +37,15 @@ class WebhookDelivery(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
     )
-    attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     error_details = models.JSONField(default=dict, blank=True)
     traceback = models.TextField(blank=True)
     warnings = models.JSONField(default=list, blank=True)
     subject_kind = models.CharField(max_length=16, choices=SubjectKind.choices, blank=True)
     subject_uid = models.CharField(max_length=64, blank=True)
+    # The prescription PDF this delivery carried, stored at intake (its content never stays in
+    # the inbox): retention keeps the file while a delivery or an order refers to it.
+    document_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     event_timestamp = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -47,8 +54,20 @@ class WebhookDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["subject_kind", "subject_uid", "received_at"])]
+        indexes = [
+            models.Index(fields=["subject_kind", "subject_uid", "received_at"]),
+            # The workers' claim: due pending rows, oldest first; final rows are not in it.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status__in=["received", "retrying"]),
+                name="inbox_due_idx",
+            ),
+        ]
         permissions = [("reprocess_webhookdelivery", "Can reprocess webhook deliveries")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type or '(no type)'} {self.subject_uid}".strip()
+
+
+PENDING_STATUSES = (WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.RETRYING)
+FINAL_STATUSES = tuple(s for s in WebhookDelivery.Status if s not in PENDING_STATUSES)

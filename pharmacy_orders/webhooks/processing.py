@@ -1,16 +1,36 @@
-"""Applying a stored delivery: lock it, run its handler, keep the outcome on the row."""
+"""Applying stored deliveries: claim, lock, run the handler, keep the outcome on the row.
+
+The inbox rows are the queue (common/workqueue.py). A worker, or the inline path right after
+intake, leases a row, then applies it in one transaction that locks the row again: domain
+writes and the row's new status commit together. What can go wrong ends in one of three ways:
+
+- permanent (validation, a value the database refuses, a bug): `failed`, with the error, the
+  field errors or the traceback on the row, for staff to see and reprocess;
+- transient (the database went away or deadlocked, storage failed): `retrying`, due again after
+  a capped exponential backoff, `failed` once `WORK_QUEUE_MAX_ATTEMPTS` is spent;
+- the worker dies: nothing is recorded, the lease runs out, another worker claims the row.
+"""
 
 import logging
 import traceback
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from common.storable import single_line, storable_json, storable_text
+from common.workqueue import (
+    claim_due,
+    claim_one,
+    is_transient,
+    lease_release_fields,
+    retry_delay,
+    worker_identity,
+)
 from pharmacy_orders.services.audit import AuditAction, audit_record
-from pharmacy_orders.webhooks.intake import clean_json, clean_text
-from pharmacy_orders.webhooks.models import WebhookDelivery
+from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
 from pharmacy_orders.webhooks.payload import (
     encode_body,
     has_pdf_content,
@@ -24,42 +44,74 @@ from pharmacy_orders.webhooks.registry import (
 )
 
 logger = logging.getLogger(__name__)
-
-_FINAL = {
-    WebhookDelivery.Status.PROCESSED,
-    WebhookDelivery.Status.STALE,
-    WebhookDelivery.Status.IGNORED,
-    WebhookDelivery.Status.INVALID,
-}
+Status = WebhookDelivery.Status
 
 
-def delivery_process(*, delivery_id: int, force: bool = False) -> str:
-    """Run the handler for one delivery and record the outcome. Returns the new status.
+def _pending():
+    return WebhookDelivery.objects.filter(status__in=PENDING_STATUSES)
 
-    Locking: the delivery row first, then whatever the handler locks (its order or SKU rows,
-    always in a fixed order). Domain writes and the delivery's new status commit together;
-    a failure rolls the domain writes back and keeps error and traceback on the row.
-    A delivery already in a final state is left alone unless `force` (reprocessing).
+
+def inbox_process_due(*, worker_id: str, limit: int) -> int:
+    """Claim up to `limit` due deliveries and apply each. Returns how many were claimed."""
+    delivery_ids = claim_due(_pending(), worker_id=worker_id, limit=limit)
+    for delivery_id in delivery_ids:
+        delivery_run(delivery_id=delivery_id, worker_id=worker_id)
+    return len(delivery_ids)
+
+
+def delivery_process_now(*, delivery_id: int) -> str | None:
+    """Claim this one delivery and apply it now (the inline path, reprocessing).
+
+    Returns the new status, or None when the row is not pending or a live lease holds it
+    (another worker is on it).
     """
+    worker_id = worker_identity()
+    if not claim_one(_pending(), pk=delivery_id, worker_id=worker_id):
+        return None
+    return delivery_run(delivery_id=delivery_id, worker_id=worker_id)
+
+
+def delivery_run(*, delivery_id: int, worker_id: str) -> str:
+    """Apply a delivery leased to `worker_id`; record whatever happens. Never raises."""
+    try:
+        return _run_locked(delivery_id, worker_id)
+    except Exception as exc:
+        return _record_crash(delivery_id, worker_id, exc)
+
+
+def _run_locked(delivery_id: int, worker_id: str) -> str:
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-        if delivery.status in _FINAL and not force:
+        if delivery.status not in PENDING_STATUSES or delivery.leased_by != worker_id:
+            # Done already, or our lease ran out and another worker has the row now.
             return delivery.status
-        delivery.attempts += 1
         delivery.error, delivery.error_details, delivery.traceback = "", {}, ""
         delivery.warnings = []
-        payload, parse_error = parse_json_object(bytes(delivery.body))
-        if payload is None:
-            delivery.status = WebhookDelivery.Status.INVALID
-            delivery.error = parse_error
-        elif not is_handled_event_type(delivery.event_type):
-            delivery.status = WebhookDelivery.Status.IGNORED
+        if delivery.attempts > settings.WORK_QUEUE_MAX_ATTEMPTS:
+            delivery.status = Status.FAILED
+            delivery.error = (
+                f"Gave up after {delivery.attempts - 1} attempts: each one ended without an "
+                "outcome (the worker stopped or lost its database connection)."
+            )
         else:
-            _run_handler(delivery, payload)
+            _apply(delivery)
         delivery.processed_at = timezone.now()
+        for name, value in lease_release_fields().items():
+            setattr(delivery, name, value)
         delivery.save()
     logger.info("webhook delivery %s: %s", delivery.pk, delivery.status)
     return delivery.status
+
+
+def _apply(delivery: WebhookDelivery) -> None:
+    payload, parse_error = parse_json_object(bytes(delivery.body))
+    if payload is None:
+        delivery.status = Status.INVALID
+        delivery.error = parse_error
+    elif not is_handled_event_type(delivery.event_type):
+        delivery.status = Status.IGNORED
+    else:
+        _run_handler(delivery, payload)
 
 
 def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
@@ -68,45 +120,111 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
         with transaction.atomic():
             result = handler(delivery=delivery, payload=payload)
     except PayloadInvalid as exc:
-        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.status = Status.FAILED
         delivery.error = "Payload failed validation."
-        delivery.error_details = clean_json(exc.errors)
+        delivery.error_details = storable_json(exc.errors)
         return
     except Exception as exc:
+        if is_transient(exc):
+            raise  # the whole attempt rolls back; _record_crash schedules the retry
         logger.exception("webhook delivery %s failed", delivery.pk)
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.error = clean_text(f"{type(exc).__name__}: {exc}", 2000)
-        delivery.traceback = clean_text(traceback.format_exc(), 20000)
+        delivery.status = Status.FAILED
+        delivery.error = storable_text(f"{type(exc).__name__}: {exc}", 2000)
+        delivery.traceback = storable_text(traceback.format_exc(), 20000)
         return
-    delivery.status = (
-        WebhookDelivery.Status.STALE if result.stale else WebhookDelivery.Status.PROCESSED
-    )
+    delivery.status = Status.STALE if result.stale else Status.PROCESSED
     delivery.subject_kind = result.subject_kind
-    delivery.subject_uid = result.subject_uid
+    delivery.subject_uid = storable_text(result.subject_uid, 64)
     delivery.event_timestamp = result.event_timestamp
-    delivery.warnings = result.warnings
+    delivery.warnings = storable_json(result.warnings)
     if has_pdf_content(payload):
         delivery.body = encode_body(replace_pdf_with_reference(payload, result.pdf_sha256))
         delivery.body_redacted = True
 
 
+def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
+    """The attempt raised and rolled back: schedule a retry (transient) or fail the row."""
+    transient = is_transient(exc)
+    logger.warning(
+        "webhook delivery %s: attempt failed (%s): %s",
+        delivery_id,
+        "will retry" if transient else "permanent",
+        single_line(f"{type(exc).__name__}: {exc}"),
+    )
+    if not connection.in_atomic_block:
+        # A dropped connection is useless now; the next query opens a fresh one.
+        connection.close_if_unusable_or_obsolete()
+    try:
+        with transaction.atomic():
+            delivery = (
+                _pending().select_for_update().filter(pk=delivery_id, leased_by=worker_id).first()
+            )
+            if delivery is None:
+                return ""
+            delivery.error = storable_text(f"{type(exc).__name__}: {exc}", 2000)
+            if transient and delivery.attempts < settings.WORK_QUEUE_MAX_ATTEMPTS:
+                delivery.status = Status.RETRYING
+                delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            else:
+                delivery.status = Status.FAILED
+                delivery.processed_at = timezone.now()
+                delivery.traceback = storable_text("".join(traceback.format_exception(exc)), 20000)
+            for name, value in lease_release_fields().items():
+                setattr(delivery, name, value)
+            delivery.save()
+            return delivery.status
+    except Exception:
+        # Still no database: the lease runs out and the next claim tries again.
+        logger.exception("webhook delivery %s: could not record the failed attempt", delivery_id)
+        return ""
+
+
+def delivery_requeue(*, delivery_id: int) -> bool:
+    """Make a delivery due again from scratch (reprocess). A row a live worker holds is left
+    to that worker. Returns whether it was requeued."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        leased = delivery.lease_expires_at is not None and delivery.lease_expires_at > now
+        if delivery.status in PENDING_STATUSES and leased:
+            return False
+        delivery.status = Status.RECEIVED
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        for name, value in lease_release_fields().items():
+            setattr(delivery, name, value)
+        delivery.save()
+    return True
+
+
 def deliveries_reprocess(
     *, delivery_ids: Iterable[int], user: AbstractBaseUser | None, via: str
-) -> list[str]:
+) -> list[tuple[int, str]]:
     """Really re-run the handler of each delivery (oldest first), each in its own transaction,
-    and put every run in the audit trail (a reprocess can change an order). Returns the new
-    statuses in order. `via` says where it was asked for ("admin", "manage.py")."""
+    and put every run in the audit trail (a reprocess can change an order).
+
+    Goes on past a delivery that cannot be reprocessed. Returns (id, outcome) per delivery:
+    the new status, "in progress" when a worker holds it, or "error: …". `via` says where it
+    was asked for ("admin", "manage.py").
+    """
     ordered = WebhookDelivery.objects.filter(pk__in=list(delivery_ids)).order_by(
         "received_at", "id"
     )
     outcomes = []
     for delivery_id, kind, uid in ordered.values_list("pk", "subject_kind", "subject_uid"):
-        outcome = delivery_process(delivery_id=delivery_id, force=True)
+        try:
+            if delivery_requeue(delivery_id=delivery_id):
+                outcome = delivery_process_now(delivery_id=delivery_id) or "in progress"
+            else:
+                outcome = "in progress"
+        except Exception as exc:
+            logger.exception("reprocessing webhook delivery %s failed", delivery_id)
+            outcome = single_line(f"error: {type(exc).__name__}: {exc}")
         audit_record(
             user=user,
             action=AuditAction.WEBHOOK_REPROCESS,
             order_uid=uid if kind == WebhookDelivery.SubjectKind.ORDER else "",
             details={"delivery": delivery_id, "status": outcome, "via": via},
         )
-        outcomes.append(outcome)
+        outcomes.append((delivery_id, outcome))
     return outcomes

@@ -40,6 +40,12 @@ class Command(BaseCommand):
             deliveries = deliveries.filter(event_type__in=event_types)
         delivery_ids = list(deliveries.order_by("received_at", "id").values_list("pk", flat=True))
         outcomes = deliveries_reprocess(delivery_ids=delivery_ids, user=None, via="manage.py")
-        for delivery_id, outcome in zip(delivery_ids, outcomes, strict=True):
+        errors = 0
+        for delivery_id, outcome in outcomes:
             self.stdout.write(f"#{delivery_id}: {outcome}")
-        self.stdout.write(self.style.SUCCESS(f"Reprocessed {len(outcomes)} deliveries."))
+            errors += outcome.startswith("error")
+        message = f"Reprocessed {len(outcomes)} deliveries."
+        if errors:
+            # Every row was still tried; the exit status tells a script that some were not.
+            raise CommandError(f"{message} {errors} could not be reprocessed (see above).")
+        self.stdout.write(self.style.SUCCESS(message))

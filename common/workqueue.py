@@ -1,0 +1,117 @@
+"""Rows are the queue: the fields and the claim that any durable work table shares.
+
+A row that has work to do carries a due time (`next_attempt_at`). A worker claims due rows with
+`SELECT … FOR UPDATE SKIP LOCKED`, commits a lease (`lease_expires_at`, `leased_by`) and one more
+attempt, and only then does the work, in a transaction of its own that locks the row again. So:
+
+- a worker killed or disconnected mid-work loses nothing: its transaction rolls back, its lease
+  runs out, and the next claim takes the row;
+- the attempt counted at claim time survives a crash, so a row that kills every worker that
+  touches it stops after `WORK_QUEUE_MAX_ATTEMPTS` instead of looping for ever;
+- two workers never do the same row at once: the work holds the row lock, and a claim skips
+  locked rows.
+
+The inbox (webhook deliveries) uses this now; the outbox (commands to RxScale) is meant to.
+The task backend only wakes workers (see `common.tasks_backend`); no row depends on a task.
+"""
+
+import os
+import random
+import socket
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, models, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+
+class QueueRow(models.Model):
+    """The queue fields of a work row. Subclasses own their status field and its values."""
+
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker should next try this row (pending only)"
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds the row until then"
+    )
+    leased_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def worker_identity() -> str:
+    """Host, process and a random part: unique per worker process, readable in the admin."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def lease_seconds() -> int:
+    return settings.WORK_QUEUE_LEASE_SECONDS
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Capped exponential backoff with jitter (so that retries of a burst spread out)."""
+    base = settings.WORK_QUEUE_RETRY_BASE_SECONDS
+    cap = settings.WORK_QUEUE_RETRY_MAX_SECONDS
+    seconds = min(cap, base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.0))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again later: the database went away or deadlocked, storage failed.
+
+    Everything else (validation, a value the database refuses, a bug) is permanent until
+    somebody changes the data or the code, so retrying would only hide it.
+    """
+    return isinstance(exc, OperationalError | InterfaceError | OSError)
+
+
+def claim_due(pending: QuerySet, *, worker_id: str, limit: int) -> list[int]:
+    """Lease up to `limit` due rows of `pending` to `worker_id`; return their ids.
+
+    Due: `next_attempt_at` has come and no live lease holds the row. Rows locked by a worker
+    that is working on them are skipped, not waited for. Commits before returning.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            pending.filter(next_attempt_at__lte=now)
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            pending.model.objects.filter(pk__in=ids).update(
+                lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                leased_by=worker_id,
+                attempts=F("attempts") + 1,
+            )
+    return ids
+
+
+def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
+    """Lease one row now, whatever its due time (inline processing, reprocess)."""
+    now = timezone.now()
+    with transaction.atomic():
+        free = (
+            pending.filter(pk=pk)
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if not list(free):
+            return False
+        pending.model.objects.filter(pk=pk).update(
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            leased_by=worker_id,
+            attempts=F("attempts") + 1,
+        )
+    return True
+
+
+def lease_release_fields() -> dict:
+    return {"lease_expires_at": None, "leased_by": ""}

@@ -1,0 +1,101 @@
+"""The durable worker: claims due inbox rows and applies them, until told to stop.
+
+Run one or more (`make worker`); they share the work through row leases. Each loop claims a
+batch of due rows; when there is none it sleeps until woken (PostgreSQL NOTIFY from the intake)
+or `WORK_QUEUE_POLL_SECONDS` pass, whichever is first. The poll alone finds everything: rows
+whose wake-up was lost, whose worker died, or whose retry has come due.
+"""
+
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from common.tasks_backend import WORK_QUEUE_CHANNEL
+from common.workqueue import worker_identity
+from pharmacy_orders.webhooks.processing import inbox_process_due
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Process the webhook inbox: claim due deliveries with leases, apply them, retry."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--until-idle",
+            action="store_true",
+            help="Stop when no row is due (tests, scripts) instead of waiting for more.",
+        )
+        parser.add_argument("--batch", type=int, default=settings.WORK_QUEUE_BATCH)
+
+    def handle(self, *args, until_idle: bool, batch: int, **options):
+        self._stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        worker_id = worker_identity()
+        logger.info("worker %s started", worker_id)
+        listener = _Wakeups()
+        while not self._stopping:
+            try:
+                claimed = inbox_process_due(worker_id=worker_id, limit=batch)
+            except Exception:
+                # The database is away: nothing is lost (rows stay due), so wait and try again.
+                logger.exception("worker %s: could not claim work", worker_id)
+                connection.close()
+                listener.close()
+                claimed = 0
+                time.sleep(settings.WORK_QUEUE_POLL_SECONDS)
+            if claimed:
+                continue
+            if until_idle:
+                break
+            listener.wait(settings.WORK_QUEUE_POLL_SECONDS)
+        listener.close()
+        logger.info("worker %s stopped", worker_id)
+
+    def _stop(self, signum, frame):
+        # Finish the row in hand, then leave; its lease would otherwise hold it for a while.
+        self._stopping = True
+
+
+class _Wakeups:
+    """LISTEN on its own connection (PostgreSQL); elsewhere, a plain sleep."""
+
+    def __init__(self):
+        self._conn = None
+
+    def wait(self, timeout: float) -> None:
+        if connection.vendor != "postgresql":
+            time.sleep(timeout)
+            return
+        try:
+            if self._conn is None:
+                self._conn = _listen_connection()
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                pass
+        except Exception:
+            logger.warning("worker: lost the wake-up connection; polling instead")
+            self.close()
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def _listen_connection():
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    conn = psycopg.connect(**params, autocommit=True)
+    conn.execute(f"LISTEN {WORK_QUEUE_CHANNEL}")
+    return conn
