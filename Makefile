@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install env migrate demo lint format worker browsers clean
+.PHONY: run test test-faults install env migrate demo lint format worker browsers clean
 
 $(VENV)/.installed: requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,17 @@ run: demo
 	@echo "Send a signed sample webhook from another terminal:"
 	@echo "  $(PY) manage.py rxscale_send pharmacy_order_created --uid po-try-1 --status 'waiting for pharmacy'"
 	@echo "Serving on http://$(HOST):$(PORT)/ : log in with a demo user above (Ctrl-C stops)"
+	@# A worker beside the server retries what failed transiently (inline processing does the rest).
+	@$(PY) manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install env
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Long fault-injection runs (worker kills, terminated connections); need PostgreSQL.
+test-faults: install env
+	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
@@ -43,7 +50,7 @@ format: install
 	$(PY) -m ruff check --fix .
 
 worker: migrate
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 clean:
 	rm -rf $(VENV) var

@@ -20,6 +20,7 @@ from pharmacy_orders.services.shipping_mappings import (
 )
 from pharmacy_orders.webhooks.intake import payload_for_display
 from pharmacy_orders.webhooks.processing import deliveries_reprocess
+from pharmacy_orders.webhooks.selectors import inbox_health
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,8 +44,17 @@ _SUBJECT_URL_NAMES = {
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "event_type", "status", "subject_link", "attempts", "received_at"]
+    list_display = [
+        "id",
+        "event_type",
+        "status",
+        "subject_link",
+        "attempts",
+        "received_at",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "event_type"]
+    change_list_template = "admin/pharmacy_orders/webhookdelivery/change_list.html"
     search_fields = ["subject_uid", "dedupe_key"]
     actions = ["reprocess"]
     fields = [
@@ -57,7 +67,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "traceback",
         "attempts",
         "received_at",
+        "next_attempt_at",
+        "leased_by",
+        "lease_expires_at",
         "processed_at",
+        "document_sha256",
         "event_timestamp",
         "secret_index",
         "secret_fingerprint",
@@ -69,6 +83,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("body")
+
+    def changelist_view(self, request, extra_context=None):
+        # The same counts as the worklist banner, above the list.
+        return super().changelist_view(
+            request, extra_context={**(extra_context or {}), "health": inbox_health()}
+        )
 
     @admin.display(description="Payload (PDF content redacted)")
     def payload(self, obj):

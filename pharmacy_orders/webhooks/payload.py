@@ -102,4 +102,10 @@ def replace_pdf_with_reference(payload: dict, sha256: str) -> dict:
 
 
 def encode_body(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # A lone surrogate ("\ud800" in the JSON RxScale sent) has no UTF-8 form: keep it as the
+    # escape it arrived as, so that the stored body still says exactly what came.
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")

@@ -189,7 +189,7 @@ def delivery_requeue(*, delivery_id: int) -> bool:
         if delivery.status in PENDING_STATUSES and leased:
             return False
         delivery.status = Status.RECEIVED
-        delivery.attempts = 0
+        delivery.attempts = 0  # a person asked for this run: it gets the whole retry budget
         delivery.next_attempt_at = now
         for name, value in lease_release_fields().items():
             setattr(delivery, name, value)

@@ -1,12 +1,11 @@
 """The deliveries admin: filters, search, redacted payload, links, reprocess, permissions."""
 
-from pathlib import Path
-
 import pytest
 
-from pharmacy_orders.models import PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
 from pharmacy_orders.webhooks.samples import sample_pdf
 from tests.conftest import post_signed
+from tests.faults import fault_on_insert
 from tests.webhooks.helpers import Status, b64, delivery_of, stored_body
 
 CHANGELIST = "/admin/pharmacy_orders/webhookdelivery/"
@@ -222,38 +221,37 @@ def test_a_processed_body_does_not_grow_with_the_pdf(deliver, payload):
 def test_the_reprocess_action_really_re_runs_the_handler(
     pharmacy_admin_client, deliver, payload, settings
 ):
-    # given a delivery that failed because storage was broken, and the cause since removed
-    blocker = Path(settings.MEDIA_ROOT) / "prescriptions"
-    blocker.parent.mkdir(parents=True, exist_ok=True)
-    blocker.write_text("not a directory")
-    failed = delivery_of(deliver(payload("pharmacy_order_created")))
+    # given a delivery that failed because the database refused a write, the cause since gone
+    with fault_on_insert(OrderStatusChange._meta.db_table):
+        failed = delivery_of(deliver(payload("pharmacy_order_created")))
     assert failed.status == Status.FAILED
-    blocker.unlink()
 
     # when an admin runs the reprocess action on it
     response = pharmacy_admin_client.post(
         CHANGELIST, {"action": "reprocess", "_selected_action": [failed.pk]}, follow=True
     )
 
-    # then the handler ran again: one more attempt, processed, the order exists
+    # then the handler ran again: processed, the order exists
     assert response.status_code == 200
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.PROCESSED, 2)
+    assert failed.status == Status.PROCESSED
     assert PharmacyOrder.objects.get().uid == "po-abc123"
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["Reprocessed 1: 1 processed."]
 
 
-def test_the_reprocess_action_on_processed_deliveries_counts_attempts(
+def test_the_reprocess_action_on_processed_deliveries_runs_them_again(
     pharmacy_admin_client, deliveries
 ):
     selected = [deliveries["order"].pk, deliveries["stock"].pk]
+    before = dict(WebhookDelivery.objects.values_list("pk", "processed_at"))
 
     pharmacy_admin_client.post(CHANGELIST, {"action": "reprocess", "_selected_action": selected})
 
     for pk in selected:
         delivery = WebhookDelivery.objects.get(pk=pk)
-        assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 2)
+        assert delivery.status == Status.PROCESSED
+        assert delivery.processed_at > before[pk]
 
 
 # --- Permissions ---------------------------------------------------------------------------

@@ -1,16 +1,14 @@
 """Processing failures keep error and traceback and write nothing; reprocessing re-runs.
 
-The natural crash used here: private storage is broken (a file sits where the
-`prescriptions/` directory must be), so storing the PDF raises inside the handler after the
-order, its SKUs and ledger entries have been written in the same savepoint. Removing the
-file is "the cause removed"; reprocessing the very same stored body then succeeds. This is the
-honest shape of a real outage (disk, permissions, a mount gone) and needs no mock.
+The crash used here is a real one: a database trigger refuses the order's status-history
+insert, the handler's last write, after the order, its SKUs and ledger entries have been
+written in the same savepoint (tests/faults.py). Dropping the trigger is "the cause removed";
+reprocessing the very same stored body then succeeds.
 """
 
 import hashlib
 import json
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,14 +19,15 @@ from pharmacy_orders.models import (
     OrderStatusChange,
     Pharmacy,
     PharmacyOrder,
-    PrescriptionDocument,
     WebhookDelivery,
 )
 from pharmacy_orders.tasks import process_webhook_delivery
 from pharmacy_orders.webhooks.samples import sample_pdf
 from tests.conftest import post_signed
+from tests.faults import fault_on_insert_start, fault_on_insert_stop
 from tests.webhooks.helpers import Status, b64, delivery_of, files_under, stored_body
 
+# What a handler writes; the PDF itself is stored at intake, before any handler runs.
 DOMAIN_MODELS = [
     PharmacyOrder,
     Pharmacy,
@@ -38,18 +37,22 @@ DOMAIN_MODELS = [
     StockLedgerEntry,
     OrderStatusChange,
     OrderPrescription,
-    PrescriptionDocument,
 ]
+HISTORY_TABLE = OrderStatusChange._meta.db_table
 
 
 @pytest.fixture
-def broken_storage(settings) -> Path:
-    """A regular file where the prescriptions directory belongs: every PDF write fails."""
-    media_root = Path(settings.MEDIA_ROOT)
-    media_root.mkdir(parents=True, exist_ok=True)
-    blocker = media_root / "prescriptions"
-    blocker.write_text("not a directory")
-    return blocker
+def broken_history():
+    """Every insert into the order history fails until the test removes the cause."""
+    fault_on_insert_start(HISTORY_TABLE)
+
+    class Cause:
+        @staticmethod
+        def remove():
+            fault_on_insert_stop(HISTORY_TABLE)
+
+    yield Cause
+    fault_on_insert_stop(HISTORY_TABLE)
 
 
 def _reprocess(*args: str) -> str:
@@ -59,9 +62,9 @@ def _reprocess(*args: str) -> str:
 
 
 def test_a_handler_crash_leaves_the_delivery_failed_with_traceback_and_no_partial_writes(
-    deliver, payload, broken_storage
+    deliver, payload, broken_history
 ):
-    # given storage that cannot take the PDF
+    # given a database that refuses the order's history row
     pdf = sample_pdf(1500)
     body = payload("pharmacy_order_created", level="organisation", pdf=pdf)
 
@@ -73,35 +76,36 @@ def test_a_handler_crash_leaves_the_delivery_failed_with_traceback_and_no_partia
     delivery = delivery_of(response)
     assert delivery.status == Status.FAILED
     assert delivery.attempts == 1
-    assert delivery.error.split(":")[0] in {"FileExistsError", "NotADirectoryError"}
+    assert "injected fault" in delivery.error
     assert "Traceback (most recent call last)" in delivery.traceback
-    assert "prescription_document_store" in delivery.traceback
+    assert "order_apply_snapshot" in delivery.traceback
     assert delivery.error_details == {}
     assert delivery.processed_at is not None
+    assert (delivery.lease_expires_at, delivery.leased_by) == (None, "")
     # and none of the writes the handler made before the crash survived
     for model in DOMAIN_MODELS:
         assert not model.objects.exists(), model.__name__
-    # and the raw body, PDF included, is kept for the reprocess
-    assert delivery.body_redacted is False
-    assert b64(pdf).encode() in stored_body(delivery)
+    # and the PDF is kept by reference for the reprocess, never as content in the inbox
+    assert b64(pdf).encode() not in stored_body(delivery)
+    assert delivery.document_sha256 == hashlib.sha256(pdf).hexdigest()
 
 
 def test_reprocessing_after_the_cause_is_removed_applies_the_same_delivery(
-    deliver, payload, broken_storage, settings
+    deliver, payload, broken_history, settings
 ):
-    # given a delivery that failed because storage was broken
+    # given a delivery that failed because the database refused a write
     pdf = sample_pdf(1500)
     failed = delivery_of(deliver(payload("pharmacy_order_created", pdf=pdf)))
     assert failed.status == Status.FAILED
 
     # when the cause is removed and the delivery is reprocessed by id
-    broken_storage.unlink()
+    broken_history.remove()
     output = _reprocess(str(failed.pk))
 
-    # then the handler really ran again and everything landed
+    # then the handler really ran again (attempts restart with a reprocess) and all landed
     assert f"#{failed.pk}: processed" in output
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.PROCESSED, 2)
+    assert (failed.status, failed.attempts) == (Status.PROCESSED, 1)
     assert (failed.error, failed.traceback, failed.error_details) == ("", "", {})
     order = PharmacyOrder.objects.get()
     assert order.status == "init"
@@ -109,29 +113,28 @@ def test_reprocessing_after_the_cause_is_removed_applies_the_same_delivery(
     assert [p.read_bytes() for p in files_under(settings.MEDIA_ROOT)] == [pdf]
     assert StockLedgerEntry.objects.count() == 1
     assert list(order.status_changes.values_list("to_status", "delivery")) == [("init", failed.pk)]
-    # and now that it is processed, the PDF is out of the stored body
     assert b64(pdf).encode() not in stored_body(failed)
 
 
-def test_reprocessing_while_the_cause_remains_fails_again_and_counts_the_attempt(
-    deliver, payload, broken_storage
-):
+def test_reprocessing_while_the_cause_remains_fails_again(deliver, payload, broken_history):
     failed = delivery_of(deliver(payload("pharmacy_order_created")))
+    first_run = failed.processed_at
 
     output = _reprocess(str(failed.pk))
 
     assert f"#{failed.pk}: failed" in output
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.FAILED, 2)
+    assert failed.status == Status.FAILED
+    assert failed.processed_at > first_run
     assert failed.traceback
     assert not PharmacyOrder.objects.exists()
 
 
-def test_a_failed_delivery_does_not_block_other_subjects(deliver, payload, broken_storage):
-    # given an order that failed on storage
+def test_a_failed_delivery_does_not_block_other_subjects(deliver, payload, broken_history):
+    # given an order that failed
     deliver(payload("pharmacy_order_created", uid="po-broken"))
 
-    # when a stock event (no PDF) arrives
+    # when a stock event (no order history) arrives
     stock = delivery_of(deliver(payload("pharmacy_sku_stock_updated")))
 
     # then it is applied normally
@@ -140,9 +143,9 @@ def test_a_failed_delivery_does_not_block_other_subjects(deliver, payload, broke
 
 
 def test_a_validation_failure_keeps_field_errors_and_no_traceback(deliver, payload):
-    # given an order whose status is not one RxScale documents and whose amount is text
+    # given an order whose item amount is text (unit counts stay strict) and no updated_at
     body = payload("pharmacy_order_created")
-    body["data"]["status"] = "shipped"
+    del body["data"]["updated_at"]
     body["data"]["order_items"][0]["amount"] = "one"
 
     # when it is delivered
@@ -154,7 +157,7 @@ def test_a_validation_failure_keeps_field_errors_and_no_traceback(deliver, paylo
     assert delivery.traceback == ""
     assert delivery.error_details == {
         "data": {
-            "status": ['"shipped" is not a valid choice.'],
+            "updated_at": ["This field is required."],
             "order_items": {"0": {"amount": ["A valid integer is required."]}},
         }
     }
@@ -173,7 +176,7 @@ def test_a_validation_failure_is_not_fixed_by_reprocessing_but_by_a_corrected_sn
 
     _reprocess(str(failed.pk))
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.FAILED, 2)
+    assert (failed.status, failed.attempts) == (Status.FAILED, 1)
     assert "order_items" in failed.error_details["data"]
 
     fixed = delivery_of(deliver(payload("pharmacy_order_created")))
@@ -206,8 +209,8 @@ def test_running_the_task_twice_is_a_no_op_the_second_time(deliver, payload):
     # when the worker runs its task again (at-least-once delivery of tasks)
     result = process_webhook_delivery.enqueue(delivery.pk)
 
-    # then nothing runs again
-    assert result.return_value == Status.PROCESSED
+    # then nothing runs again (the row is no longer pending, so there is nothing to claim)
+    assert result.return_value == ""
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert OrderStatusChange.objects.count() == 1
@@ -230,7 +233,7 @@ def test_reprocessing_a_processed_order_finds_its_pdf_by_reference_and_adds_noth
 
     # then it is processed again with the same document and no doubled effects
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 2)
+    assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 1)
     assert delivery.warnings == []
     order = PharmacyOrder.objects.get()
     assert order.current_prescription.sha256 == reference["content_sha256"]
@@ -249,7 +252,7 @@ def test_reprocessing_a_stale_delivery_keeps_it_stale(deliver, payload):
     _reprocess(str(stale.pk))
 
     stale.refresh_from_db()
-    assert (stale.status, stale.attempts) == (Status.STALE, 2)
+    assert (stale.status, stale.attempts) == (Status.STALE, 1)
     assert PharmacyOrder.objects.get().status == "in-progress"
 
 

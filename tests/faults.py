@@ -1,0 +1,52 @@
+"""Real database faults for tests: a trigger that makes every insert into a table fail.
+
+Nothing of ours is mocked: the handler runs for real and the database refuses its write, as
+a full disk, a lost connection or a deadlock would. `transient=True` raises the error code of
+a deadlock (PostgreSQL only), which the queue retries; otherwise a plain error, which fails
+the delivery for good.
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION test_injected_fault() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'injected fault' USING ERRCODE = '{code}';
+END $$ LANGUAGE plpgsql
+"""
+
+
+def fault_on_insert_start(table: str, *, transient: bool = False) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            code = "40P01" if transient else "P0001"  # deadlock_detected / raise_exception
+            cursor.execute(_PG_FUNCTION.format(code=code))
+            cursor.execute(
+                f"CREATE TRIGGER test_injected_fault BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_injected_fault()"
+            )
+        else:
+            assert not transient, "transient faults need PostgreSQL"
+            cursor.execute(
+                f"CREATE TRIGGER test_injected_fault BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )
+
+
+def fault_on_insert_stop(table: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS test_injected_fault ON {table}")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS test_injected_fault")
+
+
+@contextmanager
+def fault_on_insert(table: str, *, transient: bool = False):
+    fault_on_insert_start(table, transient=transient)
+    try:
+        yield
+    finally:
+        fault_on_insert_stop(table)

@@ -1,0 +1,139 @@
+"""The worker in durable mode, on SQLite and PostgreSQL: rows wait for it, it applies them,
+retries transient failures with backoff, gives up on a row that never finishes."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from inventory.models import PharmacySku
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
+from tests.conftest import post_signed
+from tests.faults import fault_on_insert
+from tests.webhooks.helpers import Status, delivery_of
+
+pytestmark = pytest.mark.django_db
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="transient faults are PostgreSQL error codes"
+)
+
+
+def _work(*args: str) -> None:
+    call_command("run_worker", "--until-idle", *args, stdout=StringIO())
+
+
+def test_a_stored_delivery_waits_for_a_worker_then_is_applied(durable, client, payload):
+    # given a delivery stored in durable mode: nothing but the row exists (no task anywhere)
+    response = post_signed(client, payload("pharmacy_order_created"))
+    delivery = delivery_of(response)
+    assert (response.status_code, delivery.status) == (200, Status.RECEIVED)
+    assert delivery.next_attempt_at is not None
+    assert not PharmacyOrder.objects.exists()
+
+    # when a worker runs
+    _work()
+
+    # then it claimed the row and applied it, and let go of the lease
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 1)
+    assert (delivery.lease_expires_at, delivery.leased_by) == (None, "")
+    assert PharmacyOrder.objects.get().uid == "po-abc123"
+
+
+def test_a_repeat_of_a_waiting_delivery_adds_no_row_and_it_is_applied_once(
+    durable, client, payload
+):
+    body = payload("pharmacy_sku_stock_updated")
+    first = post_signed(client, body)
+    repeat = post_signed(client, body)
+
+    _work()
+
+    assert repeat.json() == {"id": first.json()["id"], "status": "received", "duplicate": True}
+    assert WebhookDelivery.objects.get().status == Status.PROCESSED
+    assert PharmacySku.objects.get().stock == 45
+
+
+def test_a_row_held_by_a_live_lease_is_left_alone(durable, client, payload):
+    # given a row another worker holds right now
+    delivery = delivery_of(post_signed(client, payload("pharmacy_sku_stock_updated")))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        leased_by="other:1:abc", lease_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+
+    _work()
+
+    # then this worker does not touch it
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.leased_by) == (Status.RECEIVED, "other:1:abc")
+
+
+def test_a_row_whose_worker_died_is_taken_once_its_lease_ran_out(durable, client, payload):
+    # given a row claimed by a worker that died (its lease ran out, its attempt never ended)
+    delivery = delivery_of(post_signed(client, payload("pharmacy_order_created")))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        leased_by="dead:1:abc", lease_expires_at=timezone.now() - timedelta(seconds=1), attempts=1
+    )
+
+    _work()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 2)
+    assert OrderStatusChange.objects.count() == 1
+
+
+def test_a_row_that_never_finishes_is_failed_after_the_attempt_limit(
+    durable, client, payload, settings
+):
+    # given a row every worker died on (the crash loop of a poison payload)
+    settings.WORK_QUEUE_MAX_ATTEMPTS = 3
+    delivery = delivery_of(post_signed(client, payload("pharmacy_order_created")))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=3)
+
+    _work()
+
+    # then it is failed and says why, instead of being claimed for ever
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED
+    assert delivery.error.startswith("Gave up after 3 attempts")
+    assert not PharmacyOrder.objects.exists()
+
+
+@needs_postgres
+def test_a_transient_failure_is_retried_and_then_applied(durable, client, payload, settings):
+    # given a deadlock on the first attempt
+    settings.WORK_QUEUE_RETRY_BASE_SECONDS = 60
+    with fault_on_insert(OrderStatusChange._meta.db_table, transient=True):
+        delivery = delivery_of(post_signed(client, payload("pharmacy_order_created")))
+        _work()
+        delivery.refresh_from_db()
+        # then the row waits to retry, with the error kept and nothing applied
+        assert (delivery.status, delivery.attempts) == (Status.RETRYING, 1)
+        assert "injected fault" in delivery.error
+        assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=30)
+        assert not PharmacyOrder.objects.exists()
+
+    # when the backoff has passed and the cause is gone
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    _work()
+
+    # then it is applied, once
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.error) == (Status.PROCESSED, 2, "")
+    assert OrderStatusChange.objects.count() == 1
+
+
+@needs_postgres
+def test_transient_failures_stop_at_the_attempt_limit_and_show(durable, client, payload, settings):
+    settings.WORK_QUEUE_MAX_ATTEMPTS = 3
+    with fault_on_insert(OrderStatusChange._meta.db_table, transient=True):
+        delivery = delivery_of(post_signed(client, payload("pharmacy_order_created")))
+        _work()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.FAILED, 3)
+    assert "injected fault" in delivery.error
+    assert "Traceback" in delivery.traceback
