@@ -1,7 +1,53 @@
+"""Reading RxScale payloads: strict where a wrong value costs patients or stock, tolerant elsewhere.
+
+Identifiers, `updated_at` and unit counts must be right, or the delivery fails with field-level
+errors (PayloadInvalid). Everything else that is unexpected (an unknown status, a prepaid of 2,
+too many decimals, text too long or with characters no database stores, undocumented fields)
+is read as well as it can be and noted in a PayloadReading: warnings for people, and the
+undocumented fields as they came. RxScale adds fields and values faster than its docs say; an
+order that never appears is worse for a patient than one shown with a warning.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from rest_framework import serializers
 
-from common.payload_fields import Text, UnixTimestampField
-from pharmacy_orders.webhooks.registry import PayloadInvalid
+from common.payload_fields import Text, UnixTimestampField, storable_json_value
+from common.storable import storable_text
+
+# The undocumented fields one warning names; the rest are counted (all are kept).
+UNKNOWN_FIELDS_NAMED = 10
+WARNING_MAX_LENGTH = 500
+
+
+class PayloadInvalid(Exception):
+    """The payload does not have the documented shape; `errors` maps fields to messages."""
+
+    def __init__(self, errors: dict | list | str):
+        self.errors = errors
+        super().__init__("Payload failed validation.")
+
+
+@dataclass
+class PayloadReading:
+    """What a tolerant read noticed: short warnings for people, and undocumented fields
+    (path -> value, storable) as they came."""
+
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def warn(self, message: str) -> None:
+        # Warnings land in JSON columns and on pages: storable, bounded, each said once.
+        message = storable_text(message, WARNING_MAX_LENGTH)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def merge(self, other: "PayloadReading") -> None:
+        for message in other.warnings:
+            self.warn(message)
+        self.extra.update(other.extra)
 
 
 class EventEnvelope(serializers.Serializer):
@@ -11,15 +57,69 @@ class EventEnvelope(serializers.Serializer):
     data = serializers.DictField()
 
 
-def validated(serializer_class: type[serializers.Serializer], data, *, prefix: str = "") -> dict:
-    """Validate `data`; raise PayloadInvalid with field-level errors (under `prefix`)."""
-    serializer = serializer_class(data=data)
+def _unknown_fields(node: serializers.Field, value: Any, path: str, found: dict) -> None:
+    """Walk the input alongside the serializer's declared fields; collect undeclared keys.
+
+    Free-form JSON fields and open objects (addresses) keep every key, so they are not
+    walked into: nothing there is unknown.
+    """
+    if isinstance(node, serializers.ListSerializer):
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _unknown_fields(node.child, item, f"{path}[{index}]", found)
+        return
+    if not isinstance(node, serializers.Serializer) or not isinstance(value, Mapping):
+        return
+    if getattr(node, "keeps_unknown_keys", False):
+        return
+    declared = node.fields
+    for key, item in value.items():
+        key_path = f"{path}.{key}" if path else str(key)
+        if key in declared:
+            _unknown_fields(declared[key], item, key_path, found)
+        else:
+            found[storable_text(key_path, 200)] = storable_json_value(item)
+
+
+def read_payload(
+    serializer_class: type[serializers.Serializer], data: Any, *, prefix: str = ""
+) -> tuple[dict, PayloadReading]:
+    """Validate `data` tolerantly. Returns (validated data, reading).
+
+    Raises PayloadInvalid with field-level errors (under `prefix`) for what must be right.
+    """
+    reading = PayloadReading()
+    serializer = serializer_class(data=data, context={"reading": reading})
     if not serializer.is_valid():
         raise PayloadInvalid({prefix: serializer.errors} if prefix else serializer.errors)
-    return serializer.validated_data
+    _unknown_fields(serializer, data, "", reading.extra)
+    return serializer.validated_data, reading
 
 
-def validated_event(payload: dict, data_class: type[serializers.Serializer]) -> tuple[dict, dict]:
-    """Validate the `{event_type, timestamp, payload_version, data}` envelope and its data."""
-    envelope = validated(EventEnvelope, payload)
-    return envelope, validated(data_class, payload["data"], prefix="data")
+def validated(serializer_class: type[serializers.Serializer], data, *, prefix: str = "") -> dict:
+    """Validate `data`; raise PayloadInvalid with field-level errors (under `prefix`)."""
+    return read_payload(serializer_class, data, prefix=prefix)[0]
+
+
+def validated_event(
+    payload: dict, data_class: type[serializers.Serializer], *, report_unknown: bool = True
+) -> tuple[dict, dict, PayloadReading]:
+    """Validate the `{event_type, timestamp, payload_version, data}` envelope and its data.
+
+    Returns (envelope, data, reading). Unknown keys of the envelope itself are not looked at;
+    those inside `data` are collected in `reading.extra`, and with `report_unknown` one
+    warning names them.
+    """
+    envelope, reading = read_payload(EventEnvelope, payload)
+    reading.extra.clear()
+    data, data_reading = read_payload(data_class, payload["data"], prefix="data")
+    reading.merge(data_reading)
+    if report_unknown and reading.extra:
+        names = list(reading.extra)
+        listed = ", ".join(names[:UNKNOWN_FIELDS_NAMED])
+        more = len(names) - UNKNOWN_FIELDS_NAMED
+        reading.warn(
+            f"Undocumented field{'s' if len(names) > 1 else ''}, stored but not used: {listed}"
+            + (f" and {more} more." if more > 0 else ".")
+        )
+    return envelope, data, reading

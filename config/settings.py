@@ -121,6 +121,8 @@ RXSCALE_API_BASE_URL = env.str("RXSCALE_API_BASE_URL", default="")
 RXSCALE_API_KEY = env.str("RXSCALE_API_KEY", default="")
 RXSCALE_API_PREFIX = env.str("RXSCALE_API_PREFIX", default="/v1/external_pharmacy_api")
 RXSCALE_PHARMACY_UID = env.str("RXSCALE_PHARMACY_UID", default="")
+# `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
+RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
 
 # The work queues (common/workqueue.py). A lease well under a minute: a killed worker's rows
 # are taken by another worker within this many seconds.
@@ -132,6 +134,9 @@ WORK_QUEUE_POLL_SECONDS = env.float("WORK_QUEUE_POLL_SECONDS", default=1.0)
 WORK_QUEUE_BATCH = env.int("WORK_QUEUE_BATCH", default=10)
 
 LOW_STOCK_THRESHOLD_DEFAULT = env.int("LOW_STOCK_THRESHOLD_DEFAULT", default=5)
+
+# Only the bench harness (scripts/bench) sets this: it mounts the floor endpoint `bench/floor`.
+BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
 
 # `immediate`: each delivery is applied inline, right after its row commits (the embedded
 # default). `workers`: the request only stores the row and wakes the queue workers

@@ -8,11 +8,14 @@ from pharmacy_orders.webhooks.registry import HandlerResult
 
 
 def handle_stock_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
-    envelope, snapshot = validated_event(payload, PharmacySkuStockPayload)
-    pharmacy_sku, stale = pharmacy_sku_apply_snapshot(snapshot=snapshot, delivery=delivery)
+    envelope, snapshot, reading = validated_event(payload, PharmacySkuStockPayload)
+    outcome = pharmacy_sku_apply_snapshot(
+        snapshot=snapshot, delivery=delivery, payload_warnings=reading.warnings
+    )
     return HandlerResult(
-        stale=stale,
+        stale=outcome.stale,
         subject_kind=WebhookDelivery.SubjectKind.PHARMACY_SKU,
-        subject_uid=pharmacy_sku.uid,
+        subject_uid=outcome.pharmacy_sku.uid,
         event_timestamp=envelope["timestamp"],
+        warnings=[*reading.warnings, *outcome.warnings],
     )

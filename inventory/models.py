@@ -126,7 +126,7 @@ class StockLedgerEntry(models.Model):
         "pharmacy_orders.WebhookDelivery",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="ledger_entries",
     )
     user = models.ForeignKey(

@@ -289,15 +289,19 @@ class SupersededFigure:
     label: str
     value: str
     held_since: str
+    # Not applied because another snapshot had the same time (a tie), not a newer one.
+    tie: bool = False
 
 
 def ledger_entry_superseded(entry: StockLedgerEntry) -> list[SupersededFigure]:
-    """Figures the entry reported that a newer figure outranked (newest wins by time)."""
+    """Figures the entry reported that did not take effect: a newer figure outranked them
+    (newest wins by time), or a tie (another snapshot with the same time) held them back."""
     return [
         SupersededFigure(
             label=FIELD_LABELS.get(field, field),
             value=_display_value(field, item.get("value")),
             held_since=_display_value("held_since_at", item.get("held_since")),
+            tie=bool(item.get("tie")),
         )
         for field, item in _ordered(entry.superseded or {})
         if isinstance(item, dict)

@@ -8,6 +8,7 @@ delivery row before it, so the order is always delivery -> pharmacy SKU.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -17,8 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.content_hash import content_sha256
 from common.text import clean_typed_text
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
+from inventory.snapshot_ties import (
+    PharmacySkuSnapshotOutcome,
+    pharmacy_sku_apply_tie,
+    pharmacy_sku_is_tie,
+)
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -105,25 +112,20 @@ def _lock_or_create_pharmacy_sku(uid: str, defaults: dict) -> tuple[PharmacySku,
 
 
 def pharmacy_sku_apply_snapshot(
-    *, snapshot: dict, delivery: WebhookDelivery
-) -> tuple[PharmacySku, bool]:
-    """Apply a pharmacy_sku_stock_updated snapshot. Returns (pharmacy_sku, stale).
+    *, snapshot: dict, delivery: WebhookDelivery, payload_warnings: Sequence[str] = ()
+) -> PharmacySkuSnapshotOutcome:
+    """Apply a pharmacy_sku_stock_updated snapshot.
 
-    Older than the stored `updated_at`: stale, nothing changes. Equal: applied, and since
-    nothing differs no ledger entry is written. The stock figure itself is only taken when the
-    snapshot is newer than the last staff adjustment (newest wins by time). Locks the row.
+    Older than the stored `updated_at`: stale, nothing changes. Equal with the same content:
+    re-applied, no ledger entry. Equal with other content: a tie (inventory/snapshot_ties.py).
+    The stock figure is only taken when the snapshot is newer than the last staff adjustment
+    (newest wins by time); a newer snapshot settles a tie. `payload_warnings` (the tolerant
+    reader's) replace the row's own whenever the snapshot is applied. Locks the row.
     """
     updated_at = snapshot["updated_at"]
-    # A stale snapshot must not touch the SKU or product either. rx_updated_at only grows, so
-    # this unlocked look is final for "stale"; the check is repeated under the lock below.
-    # (Upserting the SKU before locking the pharmacy SKU keeps the lock order of order events.)
-    known = PharmacySku.objects.filter(uid=snapshot["uid"], rx_updated_at__gt=updated_at).first()
-    if known is not None:
-        return known, True
-    sku = sku_upsert(sku_data=snapshot["sku"])
+    content_sha = content_sha256(snapshot)
     values = {
         "pharmacy_uid": snapshot.get("pharmacy_uid") or "",
-        "sku": sku,
         "external_id": snapshot.get("external_id") or "",
         "price": snapshot.get("price"),
         "stock": snapshot["stock"],
@@ -134,15 +136,38 @@ def pharmacy_sku_apply_snapshot(
         "shop_identifier": snapshot.get("shop_identifier") or "",
         "rx_created_at": snapshot.get("created_at"),
         "rx_deleted_at": snapshot.get("deleted_at"),
+        # What the tolerant reader noticed (common/validation.py), replaced by each snapshot.
+        "payload_warnings": list(payload_warnings),
     }
+    for name in ("markup", "priority"):  # unreadable (warned): the stored figure stays
+        if values[name] is None:
+            del values[name]
+    # A stale snapshot or a tie must not touch the SKU or product: rx_updated_at only grows, so
+    # this unlocked look is final for "stale" (both are checked again under the lock). Upserting
+    # the SKU before locking the pharmacy SKU keeps the lock order of order events.
+    known = PharmacySku.objects.filter(uid=snapshot["uid"], rx_updated_at__gte=updated_at).first()
+    if known is not None and known.rx_updated_at > updated_at:
+        return PharmacySkuSnapshotOutcome(pharmacy_sku=known, stale=True)
+    tie = {"snapshot": snapshot, "values": values, "content_sha": content_sha, "delivery": delivery}
+    if known is not None and pharmacy_sku_is_tie(known, snapshot, content_sha):
+        return pharmacy_sku_apply_tie(pharmacy_sku=known, **tie)  # locks the row
+    values["sku"] = sku_upsert(sku_data=snapshot["sku"])
     pharmacy_sku, created = _lock_or_create_pharmacy_sku(
-        snapshot["uid"], {**values, "rx_updated_at": updated_at, "stock_set_at": updated_at}
+        snapshot["uid"],
+        {
+            **values,
+            "rx_updated_at": updated_at,
+            "stock_set_at": updated_at,
+            "rx_snapshot_sha256": content_sha,
+        },
     )
     if created:
         _ledger_created(pharmacy_sku, StockLedgerEntry.Cause.STOCK_WEBHOOK, delivery, updated_at)
-        return pharmacy_sku, False
+        return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=False)
     if pharmacy_sku.rx_updated_at and updated_at < pharmacy_sku.rx_updated_at:
-        return pharmacy_sku, True
+        return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=True)
+    if pharmacy_sku_is_tie(pharmacy_sku, snapshot, content_sha):
+        return pharmacy_sku_apply_tie(pharmacy_sku=pharmacy_sku, **tie)
     # Equal `updated_at` is the same snapshot again (re-sent or reprocessed): it may re-apply
     # but must not add history, so superseded figures are only recorded for newer snapshots.
     newer = pharmacy_sku.rx_updated_at is None or updated_at > pharmacy_sku.rx_updated_at
@@ -158,6 +183,9 @@ def pharmacy_sku_apply_snapshot(
     else:
         values["stock_set_at"] = updated_at
     values["rx_updated_at"] = updated_at
+    values["rx_snapshot_sha256"] = content_sha
+    if newer:
+        values["needs_confirmation"], values["needs_confirmation_reason"] = False, ""
     changes = _assign_changes(pharmacy_sku, values)
     if changes:  # an identical snapshot leaves the row, and its updated_at, untouched
         pharmacy_sku.save()
@@ -171,7 +199,7 @@ def pharmacy_sku_apply_snapshot(
             delivery=delivery,
             effective_at=updated_at,
         )
-    return pharmacy_sku, False
+    return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=False)
 
 
 def pharmacy_sku_ensure_for_order_item(

@@ -1,7 +1,6 @@
 """Read queries for the staff screens and the API. No writes here."""
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from django.db.models import (
     Count,
@@ -21,18 +20,14 @@ from django.db.models.functions import Coalesce
 from pharmacy_orders.models import (
     AuditEntry,
     OrderItem,
-    OrderNote,
     OrderPrescription,
     OrderShopShippingMethod,
     OrderStatus,
-    OrderStatusChange,
     Pharmacy,
     PharmacyOrder,
     ShippingMethodMapping,
     WebhookDelivery,
 )
-from pharmacy_orders.services.audit import AuditAction
-from pharmacy_orders.services.workflow import status_label
 
 S = OrderStatus
 
@@ -98,12 +93,16 @@ def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
     return orders
 
 
+# An order RxScale deleted has no work left: only the "All" tab lists it (with a badge).
+NOT_DELETED = Q(rx_deleted_at__isnull=True)
+
+
 def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyOrder]:
     if tab == TAB_ALL:
         return orders
     if tab in TAB_STATUSES:
-        return orders.filter(status=tab)
-    return orders.filter(status__in=WORKLIST_STATUSES)
+        return orders.filter(NOT_DELETED, status=tab)
+    return orders.filter(NOT_DELETED, status__in=WORKLIST_STATUSES)
 
 
 def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
@@ -137,16 +136,19 @@ def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
 
 def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
     """Order counts per tab within the non-status filters, in one grouped query."""
-    per_status = dict(
+    rows = (
         _filtered_orders(filters)
         .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+        .values("status")
+        .annotate(n=Count("id"), live=Count("id", filter=NOT_DELETED))
     )
+    per_status, total = {}, 0
+    for row in rows:
+        per_status[row["status"]] = row["live"]
+        total += row["n"]
     counts = {status: per_status.get(status, 0) for status in TAB_STATUSES}
     counts[TAB_NEEDS_WORK] = sum(per_status.get(s, 0) for s in WORKLIST_STATUSES)
-    counts[TAB_ALL] = sum(per_status.values())
+    counts[TAB_ALL] = total
     return counts
 
 
@@ -205,98 +207,6 @@ def order_warnings(order: PharmacyOrder) -> list[tuple[str, str]]:
     if order_deliveries(order.uid).filter(status=WebhookDelivery.Status.FAILED).exists():
         warnings.append(("danger", "An RxScale update for this order failed to apply."))
     return warnings
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    kind: str  # delivery, status, note, claim
-    title: str
-    user: str = ""
-    text: str = ""
-    badge: str = ""
-    extra: list[str] = field(default_factory=list)
-
-
-_CLAIM_TITLES = {
-    AuditAction.CLAIM: "Claimed",
-    AuditAction.TAKEOVER: "Taken over",
-    AuditAction.RELEASE: "Claim released",
-}
-
-
-def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
-    """Everything that happened to the order, oldest first: RxScale deliveries (with the
-    status change each caused), staff status changes, notes and claims."""
-    entries: list[TimelineEntry] = []
-    changes = list(order.status_changes.select_related("user"))
-    by_delivery: dict[int, list[OrderStatusChange]] = {}
-    for change in changes:
-        if change.delivery_id:
-            by_delivery.setdefault(change.delivery_id, []).append(change)
-
-    deliveries = order_deliveries(order.uid).only(
-        "id", "event_type", "status", "received_at", "error"
-    )
-    delivery_ids = set()
-    for delivery in deliveries:
-        delivery_ids.add(delivery.pk)
-        caused = by_delivery.get(delivery.pk, [])
-        entries.append(
-            TimelineEntry(
-                at=delivery.received_at,
-                kind="delivery",
-                title=f"RxScale: {delivery.event_type or 'delivery'}",
-                badge=delivery.status,
-                text=delivery.error,
-                extra=[_change_text(c) for c in caused],
-            )
-        )
-    for change in changes:
-        if change.delivery_id in delivery_ids:
-            continue
-        entries.append(
-            TimelineEntry(
-                at=change.created_at,
-                kind="status",
-                title=_change_text(change),
-                user=change.user.get_username() if change.user_id else "RxScale",
-                text=change.reason,
-            )
-        )
-    for note in OrderNote.objects.filter(order=order).select_related("author"):
-        entries.append(
-            TimelineEntry(
-                at=note.created_at,
-                kind="note",
-                title="Note",
-                user=note.author.get_username(),
-                text=note.text,
-            )
-        )
-    claims = AuditEntry.objects.filter(
-        order_uid=order.uid, action__in=AuditAction.CLAIM_ACTIONS
-    ).select_related("user")
-    for entry in claims:
-        title = _CLAIM_TITLES[entry.action]
-        if entry.action == AuditAction.TAKEOVER and entry.details.get("from_user"):
-            title = f"Taken over from {entry.details['from_user']}"
-        entries.append(
-            TimelineEntry(
-                at=entry.created_at,
-                kind="claim",
-                title=title,
-                user=entry.user.get_username() if entry.user_id else "",
-            )
-        )
-    entries.sort(key=lambda e: e.at)
-    return entries
-
-
-def _change_text(change: OrderStatusChange) -> str:
-    if not change.from_status:
-        return f"Arrived as “{status_label(change.to_status)}”"
-    return f"{status_label(change.from_status)} → {status_label(change.to_status)}"
 
 
 # --- Shipping methods ------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from pharmacy_orders.selectors import (
     audit_action_choices,
     audit_entries,
     order_for_page,
-    order_timeline,
     order_warnings,
     shipping_method_seen,
     shipping_methods_seen,
@@ -56,6 +55,7 @@ from pharmacy_orders.services.workflow import (
     order_transition,
     status_label,
 )
+from pharmacy_orders.timeline import order_timeline
 
 VIEW_ORDER = "pharmacy_orders.view_pharmacyorder"
 VIEW_PDF = "pharmacy_orders.view_prescription_pdf"

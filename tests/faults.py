@@ -1,4 +1,4 @@
-"""Real database faults for tests: a trigger that makes every insert into a table fail.
+"""Real database faults for tests: a trigger that makes every insert (or update) of a table fail.
 
 Nothing of ours is mocked: the handler runs for real and the database refuses its write, as
 a full disk, a lost connection or a deadlock would. `transient=True` raises the error code of
@@ -18,19 +18,19 @@ END $$ LANGUAGE plpgsql
 """
 
 
-def fault_on_insert_start(table: str, *, transient: bool = False) -> None:
+def fault_on_insert_start(table: str, *, transient: bool = False, event: str = "INSERT") -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             code = "40P01" if transient else "P0001"  # deadlock_detected / raise_exception
             cursor.execute(_PG_FUNCTION.format(code=code))
             cursor.execute(
-                f"CREATE TRIGGER test_injected_fault BEFORE INSERT ON {table} "
+                f"CREATE TRIGGER test_injected_fault BEFORE {event} ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION test_injected_fault()"
             )
         else:
             assert not transient, "transient faults need PostgreSQL"
             cursor.execute(
-                f"CREATE TRIGGER test_injected_fault BEFORE INSERT ON {table} "
+                f"CREATE TRIGGER test_injected_fault BEFORE {event} ON {table} "
                 "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
             )
 
@@ -44,8 +44,8 @@ def fault_on_insert_stop(table: str) -> None:
 
 
 @contextmanager
-def fault_on_insert(table: str, *, transient: bool = False):
-    fault_on_insert_start(table, transient=transient)
+def fault_on_insert(table: str, *, transient: bool = False, event: str = "INSERT"):
+    fault_on_insert_start(table, transient=transient, event=event)
     try:
         yield
     finally:

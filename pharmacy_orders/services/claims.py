@@ -8,12 +8,18 @@ from django.utils import timezone
 
 from pharmacy_orders.models import PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
-from pharmacy_orders.services.workflow import FINAL_STATUSES, WORK_PERMISSION, status_label
+from pharmacy_orders.services.workflow import (
+    FINAL_STATUSES,
+    WORK_PERMISSION,
+    deleted_refusal_message,
+    status_label,
+)
 
 
 class ClaimRefused(Exception):
     """Nothing was changed; `message` is for the clerk."""
 
+    code = "refused"
     http_status = 409
 
     def __init__(self, message: str):
@@ -22,7 +28,14 @@ class ClaimRefused(Exception):
 
 
 class ClaimForbidden(ClaimRefused):
+    code = "forbidden"
     http_status = 403
+
+
+class ClaimRefusedDeleted(ClaimRefused):
+    """RxScale deleted the order: nobody works on it any more."""
+
+    code = "deleted"
 
 
 @dataclass(frozen=True)
@@ -57,14 +70,17 @@ def order_claim(
     it is still claimed by `expected_claimant_id` (the claimant the clerk saw): two clerks
     taking over at once cannot silently overwrite each other. A takeover is recorded.
 
-    Errors: ClaimForbidden (no permission), ClaimRefused (claimed by another user, claimant
-    changed, order completed or cancelled), PharmacyOrder.DoesNotExist.
+    Errors: ClaimForbidden (no permission), ClaimRefusedDeleted (RxScale deleted the order),
+    ClaimRefused (claimed by another user, claimant changed, order completed or cancelled),
+    PharmacyOrder.DoesNotExist.
     Locking: the order row.
     """
     if not user.has_perm(WORK_PERMISSION):
         raise ClaimForbidden("You are not allowed to work on orders.")
     with transaction.atomic():
         order = _lock_order(order_uid)
+        if order.rx_deleted_at is not None:
+            raise ClaimRefusedDeleted(deleted_refusal_message(order))
         if order.status in FINAL_STATUSES:
             raise ClaimRefused(
                 f"The order is “{status_label(order.status)}”; there is nothing left to claim."
@@ -101,6 +117,7 @@ def order_claim(
 
 def order_release(*, order_uid: str, user: AbstractBaseUser) -> ClaimOutcome:
     """Give up `user`'s claim. Only the claimant can release; others take over instead.
+    Allowed on an order RxScale deleted: giving up a claim is not work on the order.
 
     Errors: ClaimForbidden, ClaimRefused (not claimed by `user`), PharmacyOrder.DoesNotExist.
     Locking: the order row.

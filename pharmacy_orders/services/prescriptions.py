@@ -1,25 +1,56 @@
-"""Prescription PDFs: validated, stored once per content hash, linked to every order."""
+"""Prescription PDFs: validated, stored once per content hash, linked to every order.
+
+Intake stores a delivery's PDF before the delivery row exists (pharmacy_orders/webhooks/
+pdf_intake.py), so the inbox never holds the content: the stored body names the document by
+`content_sha256`, or says why there is none (`content_problem`). The handler then only links
+the document to the order.
+"""
 
 import base64
 import binascii
 import hashlib
 import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
+from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
 from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
 from pharmacy_orders.webhooks.models import WebhookDelivery
+from pharmacy_orders.webhooks.payload import (
+    PDF_CONTENT_KEY,
+    PDF_DISCARDED_KEY,
+    PDF_PROBLEM_KEY,
+    PDF_REFERENCE_KEY,
+)
 
 PDF_MAGIC = b"%PDF-"
+STORAGE_DIR = "prescriptions"
+NOT_BASE64 = "The prescription file is not valid base64."
+NOT_A_PDF = "The prescription file is not a PDF."
+NO_CONTENT = "The prescription file has no content."
+MISSING = "The referenced prescription file is missing."
 
 
 @dataclass(frozen=True)
 class PrescriptionOutcome:
     sha256: str = ""
     problem: str = ""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """Where a PDF is in storage, and whether this request wrote it (and so may remove it)."""
+
+    name: str
+    written: bool
 
 
 def sanitise_filename(raw: str | None) -> str:
@@ -31,34 +62,91 @@ def sanitise_filename(raw: str | None) -> str:
     return f"{stem[:120] or 'prescription'}.pdf"
 
 
-def _decode_pdf(content_base64: str) -> tuple[bytes | None, str]:
+def prescription_storage_name(sha256: str) -> str:
+    return f"{STORAGE_DIR}/{sha256[:2]}/{sha256}.pdf"
+
+
+def prescription_file_save(
+    *, sha256: str, size: int, write: Callable[[IO[bytes]], None], reuse: bool = True
+) -> StoredFile:
+    """Put a PDF into private storage under its hash, unless a whole copy is there already
+    (the common case: every order update repeats the PDF; a stat, not a query).
+
+    `write` fills a temporary file with the PDF; storage reads that file in chunks, so the
+    PDF is never in memory whole. A file of the wrong size under the name (a crash mid-write)
+    is not trusted: storage gives the new copy another name and retention removes the stray.
+    `reuse=False` writes a copy of our own even then. Call outside a transaction (file I/O
+    must not hold database locks). Raises OSError when storage fails.
+    """
+    name = prescription_storage_name(sha256)
+    if reuse and default_storage.exists(name) and default_storage.size(name) == size:
+        return StoredFile(name, written=False)
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as temporary:
+        write(temporary)
+        temporary.seek(0)
+        saved = default_storage.save(name, File(temporary, name=name))
+    return StoredFile(saved, written=True)
+
+
+def prescription_document_ensure(
+    *, sha256: str, size: int, stored: StoredFile, save: Callable[[], StoredFile]
+) -> PrescriptionDocument:
+    """The document row of the PDF intake has put in storage (`stored`), created if need be.
+
+    Call inside the transaction that stores the delivery referring to it. The row is locked
+    (FOR NO KEY UPDATE: inserting order links still works) so that retention, which locks
+    the documents it removes, cannot remove it before the delivery commits. A new row never
+    takes a file this request did not write (a crash's leftover, or one retention is about to
+    delete): `save` writes a copy of our own first. Storing the same content twice, also at
+    once, keeps one row and one file. Raises OSError when storage fails.
+    """
+    document = (
+        PrescriptionDocument.objects.select_for_update(no_key=True).filter(sha256=sha256).first()
+    )
+    if document is None:
+        stored = stored if stored.written else save()
+        document = _document_create(sha256=sha256, size=size, name=stored.name)
+    if stored.written and document.file.name != stored.name:
+        # A concurrent delivery stored the same PDF first and storage gave our copy another
+        # name: keep one copy per content.
+        default_storage.delete(stored.name)
+    return document
+
+
+def _document_create(*, sha256: str, size: int, name: str) -> PrescriptionDocument:
     try:
-        content = base64.b64decode(content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        return None, "The prescription file is not valid base64."
-    if not content.startswith(PDF_MAGIC):
-        return None, "The prescription file is not a PDF."
-    return content, ""
+        with transaction.atomic():
+            return PrescriptionDocument.objects.create(sha256=sha256, file=name, size=size)
+    except IntegrityError:
+        return PrescriptionDocument.objects.get(sha256=sha256)
 
 
 def prescription_document_store(*, content: bytes) -> PrescriptionDocument:
-    """Store PDF bytes once per sha256 in private storage (never served by URL)."""
+    """Store PDF bytes once per sha256 in private storage (never served by URL).
+
+    For content that is already in memory: bodies stored before intake took PDFs out.
+    """
     sha256 = hashlib.sha256(content).hexdigest()
     document = PrescriptionDocument.objects.filter(sha256=sha256).first()
     if document is not None:
         return document
-    name = f"prescriptions/{sha256[:2]}/{sha256}.pdf"
-    saved = (
-        name if default_storage.exists(name) else default_storage.save(name, ContentFile(content))
-    )
-    document, _ = PrescriptionDocument.objects.get_or_create(
-        sha256=sha256, defaults={"file": saved, "size": len(content)}
-    )
-    if document.file.name != saved:
-        # A concurrent delivery stored the same PDF first and the storage gave our copy an
-        # alternative name; keep one copy per content.
-        default_storage.delete(saved)
+    name = prescription_storage_name(sha256)
+    exists = default_storage.exists(name) and default_storage.size(name) == len(content)
+    saved = name if exists else default_storage.save(name, ContentFile(content))
+    document = _document_create(sha256=sha256, size=len(content), name=saved)
+    if not exists and document.file.name != saved:
+        default_storage.delete(saved)  # a concurrent delivery stored the same PDF first
     return document
+
+
+def _decode_pdf(content_base64: str) -> tuple[bytes | None, str]:
+    try:
+        content = base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        return None, NOT_BASE64
+    if not content.startswith(PDF_MAGIC):
+        return None, NOT_A_PDF
+    return content, ""
 
 
 def order_prescription_apply(
@@ -66,23 +154,26 @@ def order_prescription_apply(
 ) -> PrescriptionOutcome:
     """Link the snapshot's prescription file to the order and make it current.
 
-    Bad base64 or non-PDF content is not stored: the problem is recorded on the order and
-    the delivery, and the order keeps its previous prescription. The caller holds the order
-    row lock.
+    The file comes as intake left it: a `content_sha256` reference to the document intake
+    stored, or a `content_problem` (bad base64, not a PDF) that is returned for the order and
+    the delivery, the order keeping its previous prescription. Bodies stored before intake
+    took PDFs out still carry `content_base64`, decoded here. The caller holds the order row
+    lock.
     """
-    if file_data.get("content_discarded"):
+    if file_data.get(PDF_DISCARDED_KEY):
         return PrescriptionOutcome()
-    if file_data.get("content_sha256"):
-        document = PrescriptionDocument.objects.filter(sha256=file_data["content_sha256"]).first()
+    if file_data.get(PDF_REFERENCE_KEY):
+        document = PrescriptionDocument.objects.filter(sha256=file_data[PDF_REFERENCE_KEY]).first()
         if document is None:
-            return PrescriptionOutcome(problem="The referenced prescription file is missing.")
-    elif file_data.get("content_base64"):
-        content, problem = _decode_pdf(file_data["content_base64"])
+            return PrescriptionOutcome(problem=MISSING)
+    elif file_data.get(PDF_CONTENT_KEY):
+        content, problem = _decode_pdf(file_data[PDF_CONTENT_KEY])
         if content is None:
             return PrescriptionOutcome(problem=problem)
         document = prescription_document_store(content=content)
     else:
-        return PrescriptionOutcome(problem="The prescription file has no content.")
+        # Intake wrote why it kept no content (`content_problem`); otherwise there was none.
+        return PrescriptionOutcome(problem=file_data.get(PDF_PROBLEM_KEY) or NO_CONTENT)
     OrderPrescription.objects.get_or_create(
         order=order,
         document=document,

@@ -4,8 +4,10 @@ State-based and idempotent: the same snapshot twice leaves the same state and hi
 older one (by `updated_at`) changes nothing.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -22,8 +24,14 @@ from pharmacy_orders.models import (
     PrescriptionChange,
 )
 from pharmacy_orders.services.prescriptions import order_prescription_apply
+from pharmacy_orders.services.rxscale_decisions import (
+    order_apply_tie,
+    order_release_if_deleted,
+    order_snapshot_sha256,
+    order_status_from_snapshot,
+    pdf_reference,
+)
 from pharmacy_orders.services.shipping import order_refresh_shipping_identifier
-from pharmacy_orders.services.workflow import order_status_set
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
@@ -33,6 +41,8 @@ class OrderSnapshotOutcome:
     stale: bool
     pdf_sha256: str = ""
     prescription_problem: str = ""
+    # For the delivery: conflicts with staff actions, ties.
+    warnings: tuple[str, ...] = ()
 
 
 def _lock_or_create(model, lookup: dict, defaults: dict):
@@ -51,13 +61,21 @@ def _text(value) -> str:
     return value or ""
 
 
-def _order_fields(snapshot: dict) -> dict:
+def _order_fields(
+    snapshot: dict,
+    *,
+    payload_warnings: Sequence[str] = (),
+    rx_extra: Mapping[str, Any] | None = None,
+) -> dict:
+    """The order's own columns from a validated snapshot (and what the reader noticed)."""
     parent = snapshot.get("order") or {}
     delivery_type = snapshot.get("delivery_type") or {}
     patient = snapshot.get("patient_data") or {}
     doctor = snapshot.get("doctor_data") or {}
     fulfillment = snapshot.get("fulfillment") or {}
     shop_order = (fulfillment.get("order") or {}).get("shop_order") or {}
+    # Webhooks carry shipping costs under `order`, the API's order lists at the top level.
+    shipping_costs = parent if parent.get("shipping_costs_amount") is not None else snapshot
     return {
         "status": snapshot["status"],
         "name": _text(snapshot.get("name")),
@@ -67,15 +85,18 @@ def _order_fields(snapshot: dict) -> dict:
         "rx_updated_at": snapshot["updated_at"],
         "rx_deleted_at": snapshot.get("deleted_at"),
         "parent_order_uid": _text(parent.get("uid")),
+        # Whole, as they came (`province` and any other key included); storable already.
         "delivery_address": parent.get("delivery_address"),
         "invoice_address": parent.get("invoice_address"),
-        "shipping_costs_amount": parent.get("shipping_costs_amount"),
-        "shipping_costs_currency": _text(parent.get("shipping_costs_currency")),
+        "shipping_costs_amount": shipping_costs.get("shipping_costs_amount"),
+        "shipping_costs_currency": _text(
+            parent.get("shipping_costs_currency") or snapshot.get("shipping_costs_currency")
+        ),
         "priority": parent.get("priority") or 0,
         "delivery_type_uid": _text(delivery_type.get("uid")),
         "delivery_type_name": _text(delivery_type.get("display_name")),
         "delivery_type_identifier": _text(delivery_type.get("identifier")),
-        "prepaid": bool(snapshot.get("prepaid")),
+        "prepaid": snapshot.get("prepaid", False),
         "patient_uid": _text(patient.get("uid")),
         "patient_name": _text(patient.get("display_name")),
         "patient_email": _text(patient.get("email")),
@@ -87,8 +108,13 @@ def _order_fields(snapshot: dict) -> dict:
         "fulfillment_external_id": _text(fulfillment.get("external_id")),
         "fulfillment_items": fulfillment.get("items") or [],
         "shop_order_uid": _text(shop_order.get("uid")),
-        "shop_order_name": _text(shop_order.get("external_id")),
+        # The shop's external order id is not its name: each only from a field of that name
+        # (`shop_order_name` is documented on the API's order; webhooks document neither).
+        "shop_order_external_id": _text(shop_order.get("external_id")),
+        "shop_order_name": _text(snapshot.get("shop_order_name") or shop_order.get("name")),
         "shop_identifier": _text(shop_order.get("shop_identifier")),
+        "payload_warnings": list(payload_warnings),
+        "rx_extra": dict(rx_extra or {}),
     }
 
 
@@ -171,30 +197,67 @@ def _shipping_methods_apply(order: PharmacyOrder, methods: list[dict]) -> None:
     order_refresh_shipping_identifier(order=order)
 
 
-def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderSnapshotOutcome:
+def order_apply_snapshot(
+    *,
+    snapshot: dict,
+    delivery: WebhookDelivery,
+    payload_warnings: Sequence[str] = (),
+    rx_extra: Mapping[str, Any] | None = None,
+) -> OrderSnapshotOutcome:
     """Apply a pharmacy_order_created/updated snapshot (validated `data`).
 
-    Stale (older `updated_at` than stored): nothing changes. Otherwise every field, the items,
-    the shipping methods and the prescription take the snapshot's values, and a status change
-    is recorded in the order's history. Locks the order row, then SKU rows in uid order.
+    Stale (older `updated_at` than stored): nothing changes. The same `updated_at` with other
+    content than the applied version is a tie: see `order_apply_tie`. Otherwise every field,
+    the items, the shipping methods and the prescription take the snapshot's values; the
+    status too, unless a newer staff action holds it (RxScale's final decisions override that;
+    see `order_status_from_snapshot`), and a status change is recorded in the order's history.
+    Locks the order row, then SKU rows in uid order.
+
+    `payload_warnings` and `rx_extra` are what the tolerant reader noticed (warnings, and
+    undocumented fields as they came; common/validation.py): they replace the order's own
+    whenever the snapshot is applied.
     """
-    fields = _order_fields(snapshot)
+    fields = _order_fields(snapshot, payload_warnings=payload_warnings, rx_extra=rx_extra)
     order, created = _lock_or_create(
         PharmacyOrder, {"uid": snapshot["uid"]}, {"status": snapshot["status"]}
     )
-    if not created and order.rx_updated_at and snapshot["updated_at"] < order.rx_updated_at:
+    updated_at = snapshot["updated_at"]
+    if not created and order.rx_updated_at and updated_at < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
+    content_sha = ""
+    if not created and order.rx_updated_at == updated_at:
+        pdf_sha, pdf_content = pdf_reference(snapshot.get("prescription_file"))
+        content_sha = order_snapshot_sha256(snapshot=snapshot, pdf_sha256=pdf_sha)
+        # No stored fingerprint (applied before fingerprints existed): a plain re-apply.
+        differs = bool(order.rx_snapshot_sha256) and content_sha != order.rx_snapshot_sha256
+        if differs or order.needs_confirmation:
+            warnings = order_apply_tie(
+                order=order,
+                snapshot=snapshot,
+                fields=fields,
+                content_sha=content_sha,
+                pdf_sha=pdf_sha,
+                pdf_content=pdf_content,
+                delivery=delivery,
+            )
+            return OrderSnapshotOutcome(
+                order=order, stale=False, pdf_sha256=pdf_sha, warnings=tuple(warnings)
+            )
     # Lock order: order, then pharmacy, then SKUs and pharmacy SKUs by uid.
     fields["pharmacy"] = _pharmacy_upsert(snapshot.get("pharmacy"))
 
     previous_status = "" if created else order.status
+    was_deleted = order.rx_deleted_at is not None
+    newer = created or order.rx_updated_at != updated_at
     status = fields.pop("status")
-    if order.status_set_at is None or snapshot["updated_at"] >= order.status_set_at:
-        order_status_set(order=order, status=status, at=snapshot["updated_at"])
-    # else: a staff action newer than this snapshot holds the status (RxScale will report
-    # it once the change is pushed); the rest of the snapshot still applies.
+    warnings = order_status_from_snapshot(
+        order=order, status=status, snapshot=snapshot, delivery=delivery
+    )
     for name, value in fields.items():
         setattr(order, name, value)
+    order_release_if_deleted(order=order, was_deleted=was_deleted)
+    if newer:  # a newer snapshot settles an earlier tie
+        order.needs_confirmation, order.needs_confirmation_reason = False, ""
     _items_apply(order, snapshot.get("order_items") or [], delivery)
     _shipping_methods_apply(order, snapshot.get("shop_shipping_methods") or [])
 
@@ -206,6 +269,10 @@ def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderS
         outcome_sha, problem = outcome.sha256, outcome.problem
         if not snapshot["prescription_file"].get("content_discarded"):
             order.prescription_problem = problem
+    order.rx_snapshot_sha256 = content_sha or order_snapshot_sha256(
+        snapshot=snapshot,
+        pdf_sha256=(snapshot.get("prescription_file") or {}).get("content_sha256") or outcome_sha,
+    )
     order.save()
 
     if previous_status != order.status:
@@ -213,7 +280,11 @@ def order_apply_snapshot(*, snapshot: dict, delivery: WebhookDelivery) -> OrderS
             order=order, from_status=previous_status, to_status=order.status, delivery=delivery
         )
     return OrderSnapshotOutcome(
-        order=order, stale=False, pdf_sha256=outcome_sha, prescription_problem=problem
+        order=order,
+        stale=False,
+        pdf_sha256=outcome_sha,
+        prescription_problem=problem,
+        warnings=tuple(warnings),
     )
 
 

@@ -9,6 +9,14 @@ the order to another pharmacy).
 These transitions change the local order now. Telling RxScale is a separate concern: after
 commit, `order_status_changed` is sent; a receiver can push the change (PATCH …/status, or
 …/complete_order for completion, with the on-hold comment) without any caller changing.
+
+Until that push exists, RxScale's snapshots and staff actions can disagree. RxScale's final
+decisions win whatever the time of a staff action: a snapshot that cancels, completes or
+deletes the order sets RxScale's status even if a clerk acted later. Otherwise the newer
+status by time wins: a snapshot older than a staff action (RxScale had not seen it yet, a
+retry, a reprocess) keeps the staff action's status, and a newer one sets RxScale's. Every
+such disagreement is kept as an OrderConflict on the order's timeline
+(`services/rxscale_decisions.py`). An order RxScale deleted refuses every transition.
 """
 
 from dataclasses import dataclass
@@ -23,6 +31,15 @@ from django.utils import timezone
 from common.text import clean_typed_text
 from pharmacy_orders.models import OrderStatus, OrderStatusChange, PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
+from pharmacy_orders.services.refusals import (
+    OrderDeletedByRxScale,
+    StaleOrderStatus,
+    TransitionForbidden,
+    TransitionInvalid,
+    TransitionNotAllowed,
+    TransitionRefused,
+    deleted_refusal_message,
+)
 
 S = OrderStatus
 
@@ -136,43 +153,6 @@ def order_status_set(
         order.claimed_by, order.claimed_at = None, None
 
 
-# --- Refusals --------------------------------------------------------------------------------
-
-
-class TransitionRefused(Exception):
-    """A transition that did not happen; nothing was changed. `message` is for the clerk."""
-
-    code = "refused"
-    http_status = 409
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class TransitionInvalid(TransitionRefused):
-    code = "invalid"
-    http_status = 400
-
-
-class TransitionNotAllowed(TransitionRefused):
-    code = "not_allowed"
-    http_status = 409
-
-
-class StaleOrderStatus(TransitionRefused):
-    """Somebody (a colleague or RxScale) changed the order since the clerk loaded it."""
-
-    code = "stale"
-    http_status = 409
-
-
-class TransitionForbidden(TransitionRefused):
-    code = "forbidden"
-    http_status = 403
-
-
 # --- Reading the map -------------------------------------------------------------------------
 
 
@@ -211,7 +191,10 @@ def order_offered_transitions(
     *, order: PharmacyOrder, user: AbstractBaseUser
 ) -> list[OfferedTransition]:
     """The transitions the map allows from the order's status, each marked as permitted to
-    `user` or not (the UI shows pharmacist-only steps to a PTA as "pharmacist only")."""
+    `user` or not (the UI shows pharmacist-only steps to a PTA as "pharmacist only").
+    None for an order RxScale deleted (every one would be refused)."""
+    if order.rx_deleted_at is not None:
+        return []
     offered = []
     for transition in TRANSITIONS.values():
         if order.status not in transition.sources:
@@ -282,8 +265,8 @@ def order_transition(
     once exactly one wins and the other is told.
 
     Errors (nothing is written except a `order_transition_refused` audit entry):
-    TransitionInvalid (unknown action, missing reason or confirmation), StaleOrderStatus,
-    TransitionNotAllowed (not from this status), TransitionForbidden (role),
+    TransitionInvalid (unknown action, missing reason or confirmation), OrderDeletedByRxScale,
+    StaleOrderStatus, TransitionNotAllowed (not from this status), TransitionForbidden (role),
     PharmacyOrder.DoesNotExist.
 
     Locking: the order row (SELECT … FOR UPDATE), nothing else. Side effects after commit:
@@ -346,6 +329,9 @@ def _order_transition_locked(
     _validate_input(transition, reason, confirm)
 
     order = PharmacyOrder.objects.select_for_update().get(uid=order_uid)
+    # Before the status check: "deleted" is the reason that holds whatever the clerk saw.
+    if order.rx_deleted_at is not None:
+        raise OrderDeletedByRxScale(deleted_refusal_message(order))
     if order.status != expected_status:
         raise StaleOrderStatus(_stale_message(order, expected_status))
     if order.status not in transition.sources:

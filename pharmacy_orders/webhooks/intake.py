@@ -14,13 +14,8 @@ from django_tasks.backends.immediate import ImmediateBackend
 
 from common.storable import single_line, storable_text
 from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
-from pharmacy_orders.webhooks.payload import (
-    delivery_event_type,
-    encode_body,
-    has_pdf_content,
-    parse_json_object,
-    replace_pdf_with_reference,
-)
+from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
+from pharmacy_orders.webhooks.pdf_intake import body_read, pdf_intake_prepare
 from pharmacy_orders.webhooks.registry import claimed_subject, is_handled_event_type
 from pharmacy_orders.webhooks.signature import secret_fingerprint
 
@@ -62,10 +57,16 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     A byte-identical repeat returns the stored row (`duplicate=True`) and changes nothing.
     A body that is not a JSON object is stored as `invalid`; an event type we have no handler
     for as `ignored`. Never raises for bad input.
+
+    The prescription PDF never enters the inbox (pdf_intake.py): a delivery to be processed
+    has it put in storage by its sha256 first (its document row commits with the delivery
+    row), any other has it dropped. Raises PdfStorageUnavailable when storage fails: then
+    nothing is stored.
     """
     # Insert first, and let the unique key find repeats: one query for the common case.
     dedupe_key = hashlib.sha256(body).hexdigest()
-    payload, parse_error = parse_json_object(body)
+    reading = body_read(body)
+    payload, parse_error = reading.payload, reading.parse_error
     event_type = storable_text(delivery_event_type(payload), 100) if payload is not None else ""
     # Findable by its subject (admin search, the order's timeline) even if processing fails.
     subject_kind, subject_uid = claimed_subject(event_type, payload) if payload else ("", "")
@@ -76,18 +77,19 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     else:
         status = WebhookDelivery.Status.IGNORED
 
+    # Only a delivery that will be processed needs its PDF; any other drops it unstored.
+    pdf = pdf_intake_prepare(reading, keep=status == WebhookDelivery.Status.RECEIVED)
+    stored_body = reading.stored_body(pdf.fields)
     secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
-    # An ignored delivery is never processed, so drop any PDF now rather than keep it forever.
-    redact = status == WebhookDelivery.Status.IGNORED and has_pdf_content(payload)
-    if redact:
-        body = encode_body(replace_pdf_with_reference(payload, ""))
     try:
         with transaction.atomic():
+            pdf.document_ensure()
             delivery = WebhookDelivery.objects.create(
                 dedupe_key=dedupe_key,
                 event_type=event_type,
-                body=body,
-                body_redacted=redact,
+                body=stored_body,
+                body_redacted=stored_body is not body,
+                document_sha256=pdf.sha256,
                 headers=_storable_headers(headers),
                 secret_index=secret_index,
                 secret_fingerprint=secret_fingerprint(secret),

@@ -1,10 +1,14 @@
-"""Reading delivery bodies: strict JSON, event type, PDF redaction."""
+"""Reading delivery bodies: strict JSON, event type, where the prescription PDF is."""
 
 import json
 from typing import Any
 
+PDF_CONTENT_KEY = "content_base64"
 PDF_REFERENCE_KEY = "content_sha256"
+PDF_PROBLEM_KEY = "content_problem"
 PDF_DISCARDED_KEY = "content_discarded"
+# Every key of data.prescription_file that carries the content or stands in for it.
+PDF_KEYS = frozenset({PDF_CONTENT_KEY, PDF_REFERENCE_KEY, PDF_PROBLEM_KEY, PDF_DISCARDED_KEY})
 # RxScale payloads nest about six levels. The parser alone accepts ~1000, which leaves later
 # recursive code (validation, json.dumps, the database) too little stack: a crash, not an answer.
 MAX_JSON_DEPTH = 100
@@ -59,46 +63,55 @@ def delivery_event_type(payload: dict) -> str:
     return ""
 
 
-def _prescription_file(payload: dict) -> dict | None:
+def prescription_file(payload: dict) -> dict | None:
+    """`data.prescription_file` if the payload has one (order events)."""
     data = payload.get("data")
     if not isinstance(data, dict):
         return None
-    prescription_file = data.get("prescription_file")
-    return prescription_file if isinstance(prescription_file, dict) else None
+    found = data.get("prescription_file")
+    return found if isinstance(found, dict) else None
 
 
 def redact_pdf_content(payload: dict) -> dict:
     """A copy of the payload whose PDF base64 is replaced by its length, for people to read."""
-    prescription_file = _prescription_file(payload)
-    if prescription_file is None or "content_base64" not in prescription_file:
+    file_data = prescription_file(payload)
+    if file_data is None or PDF_CONTENT_KEY not in file_data:
         return payload
-    content = prescription_file["content_base64"]
+    content = file_data[PDF_CONTENT_KEY]
     size = len(content) if isinstance(content, str) else 0
-    redacted = {**prescription_file, "content_base64": f"[redacted: {size} base64 characters]"}
+    redacted = {**file_data, PDF_CONTENT_KEY: f"[redacted: {size} base64 characters]"}
     return {**payload, "data": {**payload["data"], "prescription_file": redacted}}
 
 
-def has_pdf_content(payload: dict) -> bool:
-    prescription_file = _prescription_file(payload)
-    return prescription_file is not None and "content_base64" in prescription_file
+def pdf_content(payload: dict) -> str:
+    """The prescription's base64 as the payload carries it; "" when there is none."""
+    file_data = prescription_file(payload)
+    content = file_data.get(PDF_CONTENT_KEY) if file_data is not None else None
+    return content if isinstance(content, str) else ""
 
 
-def replace_pdf_with_reference(payload: dict, sha256: str) -> dict:
-    """The payload with the PDF base64 swapped for the stored document's hash.
+def pdf_reference_fields(*, sha256: str = "", problem: str = "") -> dict:
+    """What the stored body keeps in place of the PDF content.
 
-    Processed bodies are kept this way so their size does not grow with the PDF, and a
-    reprocess still finds the document. Content that was not stored (stale, or rejected as
-    not a PDF) is dropped and marked as such.
+    - `content_sha256`: the content is in storage under that hash (PrescriptionDocument);
+    - `content_problem`: it was not stored because it is not a PDF; the handler puts the
+      problem on the order;
+    - `content_discarded`: it was dropped unread (a delivery no handler will ever apply).
     """
-    prescription_file = _prescription_file(payload)
-    if prescription_file is None:
-        return payload
-    reference = {k: v for k, v in prescription_file.items() if k != "content_base64"}
     if sha256:
-        reference[PDF_REFERENCE_KEY] = sha256
-    else:
-        reference[PDF_DISCARDED_KEY] = True
-    return {**payload, "data": {**payload["data"], "prescription_file": reference}}
+        return {PDF_REFERENCE_KEY: sha256}
+    if problem:
+        return {PDF_PROBLEM_KEY: problem}
+    return {PDF_DISCARDED_KEY: True}
+
+
+def replace_pdf_content(payload: dict, fields: dict) -> dict:
+    """The payload with the PDF content (and any earlier reference) swapped for `fields`."""
+    file_data = prescription_file(payload)
+    if file_data is None:
+        return payload
+    kept = {k: v for k, v in file_data.items() if k not in PDF_KEYS}
+    return {**payload, "data": {**payload["data"], "prescription_file": {**kept, **fields}}}
 
 
 def encode_body(payload: Any) -> bytes:

@@ -31,12 +31,7 @@ from common.workqueue import (
 )
 from pharmacy_orders.services.audit import AuditAction, audit_record
 from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
-from pharmacy_orders.webhooks.payload import (
-    encode_body,
-    has_pdf_content,
-    parse_json_object,
-    replace_pdf_with_reference,
-)
+from pharmacy_orders.webhooks.payload import parse_json_object
 from pharmacy_orders.webhooks.registry import (
     PayloadInvalid,
     handler_for,
@@ -137,9 +132,7 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
     delivery.subject_uid = storable_text(result.subject_uid, 64)
     delivery.event_timestamp = result.event_timestamp
     delivery.warnings = storable_json(result.warnings)
-    if has_pdf_content(payload):
-        delivery.body = encode_body(replace_pdf_with_reference(payload, result.pdf_sha256))
-        delivery.body_redacted = True
+    # The stored body needs no rewrite: intake already swapped the PDF for its reference.
 
 
 def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:

@@ -6,6 +6,10 @@ from datetime import datetime
 
 from django.utils.module_loading import import_string
 
+# Defined where payloads are validated (common/ imports no domain app); named here too, since
+# handlers raise it and the processing code catches it by this name.
+from common.validation import PayloadInvalid as PayloadInvalid
+
 _ORDER_ROUTE = ("pharmacy_orders.handlers.handle_pharmacy_order_event", "order", ("data", "uid"))
 _ROUTES = {
     # event type: (handler, subject kind, where the payload names the subject's uid)
@@ -30,14 +34,6 @@ _CATEGORY_ROUTES = {
         ("data", "prescription", "uid"),
     ),
 }
-
-
-class PayloadInvalid(Exception):
-    """The payload does not have the documented shape; `errors` maps fields to messages."""
-
-    def __init__(self, errors: dict | list | str):
-        self.errors = errors
-        super().__init__("Payload failed validation.")
 
 
 @dataclass

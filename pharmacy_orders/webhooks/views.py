@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from pharmacy_orders.webhooks.intake import delivery_receive
+from pharmacy_orders.webhooks.pdf_intake import PdfStorageUnavailable
 from pharmacy_orders.webhooks.signature import matching_secret_index
 
 
@@ -45,5 +46,11 @@ def rxscale_webhook(request: HttpRequest) -> JsonResponse:
     if secret_index is None:
         return _error("Missing or invalid X-Webhook-Signature.", 401)
 
-    outcome = delivery_receive(body=body, headers=dict(request.headers), secret_index=secret_index)
+    try:
+        outcome = delivery_receive(
+            body=body, headers=dict(request.headers), secret_index=secret_index
+        )
+    except PdfStorageUnavailable:
+        # Nothing was stored: RxScale's retry of the same body is the next attempt.
+        return _error("Prescription storage is unavailable; nothing was stored. Retry.", 503)
     return JsonResponse(outcome.response_body(), status=outcome.http_status)

@@ -1,8 +1,10 @@
 """Bad input, each with its expected answer. A 500 is never acceptable.
 
-Signed bodies that are not a JSON object: 400 and stored `invalid`. Parseable ones: 200, and
-processing marks them `failed` with field-level errors (or records a problem and goes on, for
-prescription files). NUL characters matter because PostgreSQL refuses them in text and jsonb.
+Signed bodies that are not a JSON object: 400 and stored `invalid`. Parseable ones: 200; then
+processing marks them `failed` with field-level errors where a wrong value can harm
+(identifiers, timestamps, unit counts), or applies them with a warning (tolerant reader), or
+records a problem and goes on (prescription files). NUL characters matter because PostgreSQL
+refuses them in text and jsonb.
 """
 
 import json
@@ -111,6 +113,8 @@ def test_an_invalid_body_repeated_is_still_one_row(deliver):
 
 
 # --- NUL characters (\u0000) in parseable JSON: never a 500 on PostgreSQL ------------------
+# Tolerant reader: in text and free-form JSON a NUL becomes U+FFFD with a warning and the
+# delivery applies; in identifiers (uids, PZN, keys of our history) it is a field error.
 
 
 def _with(payload_dict: dict, path: str, value) -> dict:
@@ -125,24 +129,7 @@ def _with(payload_dict: dict, path: str, value) -> dict:
 @pytest.mark.parametrize(
     ("event_type", "path", "value", "error_path"),
     [
-        ("pharmacy_order_created", "data.name", "#10\x0001", ("data", "name")),
         ("pharmacy_order_created", "data.uid", "po-\x00", ("data", "uid")),
-        ("pharmacy_order_created", "data.status", "init\x00", ("data", "status")),
-        ("pharmacy_order_created", "data.data", {"note": "a\x00b"}, ("data", "data")),
-        ("pharmacy_order_created", "data.data", {"k\x00": 1}, ("data", "data")),
-        ("pharmacy_order_created", "data.data", [[["\x00"]]], ("data", "data")),
-        (
-            "pharmacy_order_created",
-            "data.patient_data.display_name",
-            "Max\x00",
-            ("data", "patient_data", "display_name"),
-        ),
-        (
-            "pharmacy_order_created",
-            "data.order.delivery_address.street",
-            "Haupt\x00str.",
-            ("data", "order", "delivery_address", "street"),
-        ),
         (
             "pharmacy_order_created",
             "data.order_items.0.sku.pzn",
@@ -151,52 +138,23 @@ def _with(payload_dict: dict, path: str, value) -> dict:
         ),
         (
             "pharmacy_order_created",
-            "data.prescription_file.filename",
-            "rx\x00.pdf",
-            ("data", "prescription_file", "filename"),
-        ),
-        (
-            "pharmacy_order_created",
             "data.shop_shipping_methods.0.pharmacy_mapping.pharmacy_uid",
             "ph\x00",
             ("data", "shop_shipping_methods", "0", "pharmacy_mapping", "pharmacy_uid"),
         ),
-        (
-            "pharmacy_sku_stock_updated",
-            "data.type",
-            "default\x00",
-            ("data", "type"),
-        ),
-        (
-            "pharmacy_sku_stock_updated",
-            "payload_version",
-            "1\x00",
-            ("payload_version",),
-        ),
+        ("pharmacy_sku_stock_updated", "data.sku_uid", "sku-\x00", ("data", "sku_uid")),
         (
             "patient_doctor_meeting_updated",
             "data.change",
             "confirmed\x00",
             ("data", "change"),
         ),
-        (
-            "prescription.doctor_changed",
-            "data.prescription.patient_data",
-            {"first_name": "\x00"},
-            ("data", "prescription", "patient_data"),
-        ),
-        (
-            "prescription.doctor_changed",
-            "data.prescription.doctor.last_name",
-            "Schneider\x00",
-            ("data", "prescription", "doctor", "last_name"),
-        ),
     ],
 )
-def test_nul_inside_json_strings_fails_validation_with_field_errors(
+def test_nul_in_an_identifier_fails_validation_with_field_errors(
     deliver, payload, event_type, path, value, error_path
 ):
-    # given a seed payload with \u0000 somewhere inside
+    # given a seed payload with \u0000 in an identifier
     body = _with(payload(event_type, level="organisation"), path, value)
 
     # when it is delivered
@@ -204,7 +162,70 @@ def test_nul_inside_json_strings_fails_validation_with_field_errors(
 
     # then it is stored (200) and failed with an error on that field; nothing is applied
     delivery = _assert_failed(response, *error_path)
-    assert "\x00" not in json.dumps(delivery.error_details)
+    assert "\\u0000" not in json.dumps(delivery.error_details)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "path", "value", "warned_at"),
+    [
+        ("pharmacy_order_created", "data.name", "#10\x0001", "name"),
+        ("pharmacy_order_created", "data.status", "init\x00", "status"),
+        ("pharmacy_order_created", "data.data", {"note": "a\x00b"}, "data"),
+        ("pharmacy_order_created", "data.data", {"k\x00": 1}, "data"),
+        ("pharmacy_order_created", "data.data", [[["\x00"]]], "data"),
+        (
+            "pharmacy_order_created",
+            "data.patient_data.display_name",
+            "Max\x00",
+            "patient_data.display_name",
+        ),
+        (
+            "pharmacy_order_created",
+            "data.order.delivery_address.street",
+            "Haupt\x00str.",
+            "order.delivery_address.street",
+        ),
+        (
+            "pharmacy_order_created",
+            "data.prescription_file.filename",
+            "rx\x00.pdf",
+            "prescription_file.filename",
+        ),
+        ("pharmacy_sku_stock_updated", "data.type", "default\x00", "type"),
+        ("pharmacy_sku_stock_updated", "payload_version", "1\x00", "payload_version"),
+        (
+            "prescription.doctor_changed",
+            "data.prescription.patient_data",
+            {"first_name": "\x00"},
+            "data.prescription.patient_data",
+        ),
+        (
+            "prescription.doctor_changed",
+            "data.prescription.doctor.last_name",
+            "Schneider\x00",
+            "data.prescription.doctor.last_name",
+        ),
+    ],
+)
+def test_nul_in_text_is_replaced_with_a_warning_and_the_delivery_applies(
+    deliver, payload, event_type, path, value, warned_at
+):
+    # given a seed payload with \u0000 in text or free-form JSON (no identifier)
+    body = _with(payload(event_type, level="organisation"), path, value)
+
+    # when it is delivered
+    delivery = delivery_of(deliver(body))
+
+    # then it is applied, with a warning naming the field; no NUL is stored anywhere
+    assert delivery.status == Status.PROCESSED, (delivery.error, delivery.error_details)
+    assert any(warning.startswith(f"{warned_at} ") for warning in delivery.warnings), (
+        delivery.warnings
+    )
+    assert not any("\x00" in warning for warning in delivery.warnings)
+    for order in PharmacyOrder.objects.all():
+        assert order.payload_warnings and set(order.payload_warnings) <= set(delivery.warnings)
+        stored = json.dumps([order.name, order.status, order.custom_data, order.delivery_address])
+        assert "\\u0000" not in stored
 
 
 def test_nul_in_the_event_type_is_stored_ignored(deliver, payload):
@@ -240,15 +261,24 @@ def test_nul_in_an_unknown_field_and_in_headers_is_harmless(deliver, payload):
     # when it is delivered
     response = deliver(body, headers={"X-Request-Note": "a\x00b"})
 
-    # then it is processed; the stored headers hold no NUL
+    # then it is processed; the stored headers hold no NUL; the undocumented field is named
+    # in a warning (NUL replaced, as in its stored path); the envelope's own are not read
     assert response.status_code == 200
     delivery = delivery_of(response)
     assert delivery.status == Status.PROCESSED, delivery.error
-    assert "\x00" not in json.dumps(delivery.headers, ensure_ascii=False)
-    assert PharmacySku.objects.get().stock == 45
+    assert "\\u0000" not in json.dumps(delivery.headers, ensure_ascii=False)
+    pharmacy_sku = PharmacySku.objects.get()
+    assert pharmacy_sku.stock == 45
+    assert delivery.warnings == [
+        "Undocumented field, stored but not used: extra\N{REPLACEMENT CHARACTER}."
+    ]
+    assert pharmacy_sku.payload_warnings == delivery.warnings
 
 
 # --- Wrong types and huge numbers: failed with field-level errors --------------------------
+# Only where a wrong value can harm: identifiers, timestamps, unit counts, the status's
+# presence, the shape of objects. Other wrong values are stored with a warning (below, and
+# tests/webhooks/test_tolerant_reader.py).
 
 
 @pytest.mark.parametrize(
@@ -262,31 +292,10 @@ def test_nul_in_an_unknown_field_and_in_headers_is_harmless(deliver, payload):
         ("pharmacy_order_created", "data.updated_at", None, ("data", "updated_at")),
         ("pharmacy_order_created", "data.updated_at", -1, ("data", "updated_at")),
         ("pharmacy_order_created", "data.updated_at", 2**40, ("data", "updated_at")),
-        ("pharmacy_order_created", "data.prepaid", True, ("data", "prepaid")),
-        ("pharmacy_order_created", "data.prepaid", 2, ("data", "prepaid")),
-        ("pharmacy_order_created", "data.status", "shipped", ("data", "status")),
         ("pharmacy_order_created", "data.status", None, ("data", "status")),
+        ("pharmacy_order_created", "data.status", ["init"], ("data", "status")),
+        ("pharmacy_order_created", "data.order_items.0.sku.uid", 456, ("data", "order_items", "0")),
         ("pharmacy_order_created", "data.uid", "p" * 65, ("data", "uid")),
-        ("pharmacy_order_created", "data.name", "n" * 10_000, ("data", "name")),
-        ("pharmacy_order_created", "data.order.priority", 2**70, ("data", "order", "priority")),
-        (
-            "pharmacy_order_created",
-            "data.order.shipping_costs_amount",
-            2**70,
-            ("data", "order", "shipping_costs_amount"),
-        ),
-        (
-            "pharmacy_order_created",
-            "data.patient_data.date_of_birth",
-            "31.02.1990",
-            ("data", "patient_data", "date_of_birth"),
-        ),
-        (
-            "pharmacy_order_created",
-            "data.patient_data.date_of_birth",
-            19900615,
-            ("data", "patient_data", "date_of_birth"),
-        ),
         ("pharmacy_order_created", "data.order_items", {"uid": "x"}, ("data", "order_items")),
         ("pharmacy_order_created", "data.order_items.0.sku", None, ("data", "order_items", "0")),
         ("pharmacy_order_created", "data.fulfillment.items", "x", ("data", "fulfillment")),
@@ -307,12 +316,6 @@ def test_nul_in_an_unknown_field_and_in_headers_is_harmless(deliver, payload):
         ("pharmacy_sku_stock_updated", "data.stock", None, ("data", "stock")),
         ("pharmacy_sku_stock_updated", "data.reserved_amount", 7.0, ("data", "reserved_amount")),
         ("pharmacy_sku_stock_updated", "data.sku_uid", "sku-other", ("data", "sku_uid")),
-        (
-            "pharmacy_sku_stock_updated",
-            "data.sku.standard_selling_unit",
-            10**20,
-            ("data", "sku", "standard_selling_unit"),
-        ),
         (
             "patient_doctor_meeting_updated",
             "data.estimated_duration_minutes",
@@ -337,6 +340,58 @@ def test_wrong_types_and_out_of_range_numbers_fail_with_field_errors(
 
     # when it is delivered, then it is stored, failed, with the error on that field
     _assert_failed(deliver(body), *error_path)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "path", "value", "warned_at"),
+    [
+        ("pharmacy_order_created", "data.prepaid", True, "prepaid"),
+        ("pharmacy_order_created", "data.prepaid", 2, "prepaid"),
+        ("pharmacy_order_created", "data.status", "shipped", "status"),
+        ("pharmacy_order_created", "data.name", "n" * 10_000, "name"),
+        ("pharmacy_order_created", "data.order.priority", 2**70, "order.priority"),
+        ("pharmacy_order_created", "data.order.priority", 1.5, "order.priority"),
+        (
+            "pharmacy_order_created",
+            "data.order.shipping_costs_amount",
+            2**70,
+            "order.shipping_costs_amount",
+        ),
+        (
+            "pharmacy_order_created",
+            "data.patient_data.date_of_birth",
+            "31.02.1990",
+            "patient_data.date_of_birth",
+        ),
+        (
+            "pharmacy_order_created",
+            "data.patient_data.date_of_birth",
+            19900615,
+            "patient_data.date_of_birth",
+        ),
+        ("pharmacy_order_created", "data.patient_data.email", {"x": 1}, "patient_data.email"),
+        ("pharmacy_sku_stock_updated", "data.price", 2**70, "price"),
+        ("pharmacy_sku_stock_updated", "data.priority", "top", "priority"),
+        (
+            "pharmacy_sku_stock_updated",
+            "data.sku.standard_selling_unit",
+            10**20,
+            "sku.standard_selling_unit",
+        ),
+    ],
+)
+def test_wrong_values_that_cannot_harm_are_stored_with_a_warning(
+    deliver, payload, event_type, path, value, warned_at
+):
+    # given a seed payload with a value outside the documented set, where none can harm
+    body = _with(payload(event_type, level="organisation"), path, value)
+
+    # when it is delivered, then it is applied, with a warning naming the field
+    delivery = delivery_of(deliver(body))
+    assert delivery.status == Status.PROCESSED, (delivery.error, delivery.error_details)
+    assert any(warning.startswith(f"{warned_at} ") for warning in delivery.warnings), (
+        delivery.warnings
+    )
 
 
 @pytest.mark.parametrize(
@@ -367,14 +422,15 @@ def test_huge_and_infinite_numbers_in_custom_data(deliver, payload):
     assert delivery.status == Status.PROCESSED, delivery.error
     assert PharmacyOrder.objects.get().custom_data == {"n": int("7" * 4000)}
 
-    # ... and with 1e400 (not representable in JSON columns): failed on that field
+    # ... and with 1e400 (infinite: not representable in JSON columns): null, with a warning
     infinite = template.replace(b'"data": {}', b'"data": {"n": 1e400}').replace(
         b'"updated_at": 1711899000', b'"updated_at": 1711899001'
     )
-    failed = delivery_of(deliver(infinite))
-    assert failed.status == Status.FAILED
-    assert "data" in failed.error_details["data"]
-    assert PharmacyOrder.objects.get().rx_updated_at.timestamp() == 1711899000
+    applied = delivery_of(deliver(infinite))
+    assert applied.status == Status.PROCESSED, applied.error_details
+    order = PharmacyOrder.objects.get()
+    assert (order.rx_updated_at.timestamp(), order.custom_data) == (1711899001, {"n": None})
+    assert [w for w in applied.warnings if w.startswith("data ")] == order.payload_warnings
 
 
 @pytest.mark.parametrize("depth", [101, 500, 950])
@@ -610,7 +666,7 @@ def test_unicode_beyond_the_bmp_is_stored_verbatim(deliver, payload):
     assert PharmacyOrder.objects.get().patient_name == "Zoë 👩‍⚕️ Ünal"
 
 
-def test_unknown_extra_fields_are_ignored(deliver, payload):
+def test_unknown_extra_fields_are_kept_with_a_warning(deliver, payload):
     body = payload("pharmacy_order_created")
     body["data"]["brand_new_field"] = {"nested": [1, 2, 3]}
     body["brand_new_envelope_field"] = True
@@ -618,4 +674,6 @@ def test_unknown_extra_fields_are_ignored(deliver, payload):
     delivery = delivery_of(deliver(body))
 
     assert delivery.status == Status.PROCESSED, delivery.error
-    assert PharmacyOrder.objects.get().status == "init"
+    order = PharmacyOrder.objects.get()
+    assert (order.status, order.rx_extra) == ("init", {"brand_new_field": {"nested": [1, 2, 3]}})
+    assert delivery.warnings == ["Undocumented field, stored but not used: brand_new_field."]

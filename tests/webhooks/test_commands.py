@@ -322,3 +322,24 @@ def test_load_demo_data_refuses_without_a_secret(settings, db):
         _run("load_demo_data")
 
     assert not WebhookDelivery.objects.exists()
+
+
+def test_reprocess_goes_on_past_a_delivery_that_fails_and_reports_each(deliver, payload):
+    # given two deliveries left waiting by a worker that died, the older one a poison row
+    from tests.faults import fault_on_insert
+
+    order = delivery_of(deliver(payload("pharmacy_order_created")))
+    stock = delivery_of(deliver(payload("pharmacy_sku_stock_updated")))
+    WebhookDelivery.objects.filter(pk__in=[order.pk, stock.pk]).update(status=Status.RECEIVED)
+
+    # when the operator reprocesses every waiting row while the order's write still fails
+    with fault_on_insert(PharmacyOrder._meta.db_table, event="UPDATE"):
+        output = _run("reprocess_webhooks", "--status", "received")
+
+    # then the failure did not stop the run: both rows are reported with their outcome
+    assert output.splitlines() == [
+        f"#{order.pk}: failed",
+        f"#{stock.pk}: processed",
+        "Reprocessed 2 deliveries.",
+    ]
+    assert WebhookDelivery.objects.get(pk=order.pk).error

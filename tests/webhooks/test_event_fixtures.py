@@ -111,9 +111,11 @@ def _assert_order_common(order: PharmacyOrder, *, pdf: bytes, delivery, settings
     )
     assert order.prescription_problem == ""
 
-    # The processed delivery names its subject and keeps a reference instead of the PDF.
+    # The processed delivery names its subject and keeps a reference instead of the PDF. The
+    # seed examples are exactly as documented: nothing for the tolerant reader to warn about.
     assert (delivery.subject_kind, delivery.subject_uid) == ("order", "po-abc123")
     assert delivery.warnings == []
+    assert (order.payload_warnings, order.rx_extra) == ([], {})
     assert delivery.body_redacted is True
     assert sha256.encode() in bytes(delivery.body)
 
@@ -152,16 +154,22 @@ def test_order_created_lands_every_field(deliver, payload, settings, level):
             "EXT-FO-001",
         )
         assert order.fulfillment_items == ORG_FULFILLMENT_ITEMS
-        assert (order.shop_order_uid, order.shop_order_name, order.shop_identifier) == (
+        # The shop order's external id is not its name; the seed carries no name.
+        assert (order.shop_order_uid, order.shop_order_external_id, order.shop_identifier) == (
             "so-456",
             "SHOP-789",
             "my-shopify-store",
         )
+        assert order.shop_order_name == ""
     else:
         assert (sku.shop_variation_id, sku.shop_product_external_id) == ("", "")
         assert (order.fulfillment_uid, order.fulfillment_external_id) == ("", "")
         assert order.fulfillment_items == []
-        assert (order.shop_order_uid, order.shop_order_name, order.shop_identifier) == ("", "", "")
+        assert (order.shop_order_uid, order.shop_order_external_id, order.shop_identifier) == (
+            "",
+            "",
+            "",
+        )
 
 
 @pytest.mark.parametrize("level", ["pharmacy", "organisation"])
@@ -261,7 +269,9 @@ def test_stock_event_lands_every_field_and_ledgers_it(deliver, payload, level):
     assert delivery.status == Status.PROCESSED, delivery.error
     assert (delivery.subject_kind, delivery.subject_uid) == ("pharmacy_sku", "psku-abc123")
     assert delivery.event_timestamp == ts(1711900000)
+    assert delivery.warnings == []
     pharmacy_sku = PharmacySku.objects.get()
+    assert pharmacy_sku.payload_warnings == []
     assert (pharmacy_sku.uid, pharmacy_sku.pharmacy_uid, pharmacy_sku.external_id) == (
         "psku-abc123",
         "ph-xyz",

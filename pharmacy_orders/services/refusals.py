@@ -1,0 +1,57 @@
+"""Why an order transition did not happen: one exception per reason, each with the HTTP status
+and the machine-readable code the page and the JSON API answer with. `message` is for the clerk.
+"""
+
+from django.utils import dateformat, timezone
+
+from pharmacy_orders.models import PharmacyOrder
+
+
+class TransitionRefused(Exception):
+    """A transition that did not happen; nothing was changed. `message` is for the clerk."""
+
+    code = "refused"
+    http_status = 409
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class TransitionInvalid(TransitionRefused):
+    code = "invalid"
+    http_status = 400
+
+
+class TransitionNotAllowed(TransitionRefused):
+    code = "not_allowed"
+    http_status = 409
+
+
+class StaleOrderStatus(TransitionRefused):
+    """Somebody (a colleague or RxScale) changed the order since the clerk loaded it."""
+
+    code = "stale"
+    http_status = 409
+
+
+class TransitionForbidden(TransitionRefused):
+    code = "forbidden"
+    http_status = 403
+
+
+class OrderDeletedByRxScale(TransitionRefused):
+    """RxScale deleted the order: there is nothing left for the pharmacy to do with it."""
+
+    code = "deleted"
+    http_status = 409
+
+
+def deleted_refusal_message(order: PharmacyOrder) -> str:
+    """Why a deleted order refuses an action; shared by transitions and claims."""
+    when = dateformat.format(timezone.localtime(order.rx_deleted_at), "j M Y, H:i")
+    return (
+        f"RxScale deleted this order on {when}; it can no longer be worked on. "
+        "Nothing was changed. Notes can still be added."
+    )

@@ -1,0 +1,178 @@
+"""The order page's timeline: everything that happened to one order, oldest first.
+
+Reads only. Imports the selectors it shares (never the other way round).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pharmacy_orders.models import (
+    AuditEntry,
+    OrderConflict,
+    OrderNote,
+    OrderStatusChange,
+    PharmacyOrder,
+)
+from pharmacy_orders.selectors import order_deliveries
+from pharmacy_orders.services.audit import AuditAction
+from pharmacy_orders.services.rxscale_decisions import (
+    FIELD_SNAPSHOT,
+    KEPT_LOCAL,
+    KEPT_RXSCALE,
+    KEPT_TIE,
+)
+from pharmacy_orders.services.workflow import status_label
+
+
+@dataclass(frozen=True)
+class ConflictSide:
+    who: str
+    value: str
+    at: datetime | None
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # delivery, status, note, claim, conflict, deleted
+    title: str
+    user: str = ""
+    text: str = ""
+    badge: str = ""
+    # css level of the badge when it is not a delivery status: ok, warn, danger, info
+    badge_level: str = ""
+    extra: list[str] = field(default_factory=list)
+    sides: list[ConflictSide] = field(default_factory=list)
+
+
+_CLAIM_TITLES = {
+    AuditAction.CLAIM: "Claimed",
+    AuditAction.TAKEOVER: "Taken over",
+    AuditAction.RELEASE: "Claim released",
+}
+
+# kept -> (title, badge, badge level)
+_CONFLICT_LOOK = {
+    KEPT_RXSCALE: ("RxScale's final decision overrode a staff action", "RxScale kept", "danger"),
+    KEPT_LOCAL: ("An older RxScale status did not undo a staff action", "staff kept", "info"),
+    KEPT_TIE: (
+        "RxScale sent two different versions with the same time",
+        "needs confirmation",
+        "warn",
+    ),
+}
+
+
+def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
+    """Everything that happened to the order, oldest first: RxScale deliveries (with the
+    status change each caused), staff status changes, conflicts between the two, the
+    deletion at RxScale, notes and claims. A fixed number of queries."""
+    entries: list[TimelineEntry] = []
+    changes = list(order.status_changes.select_related("user"))
+    by_delivery: dict[int, list[OrderStatusChange]] = {}
+    for change in changes:
+        if change.delivery_id:
+            by_delivery.setdefault(change.delivery_id, []).append(change)
+
+    deliveries = order_deliveries(order.uid).only(
+        "id", "event_type", "status", "received_at", "error"
+    )
+    delivery_ids = set()
+    for delivery in deliveries:
+        delivery_ids.add(delivery.pk)
+        caused = by_delivery.get(delivery.pk, [])
+        entries.append(
+            TimelineEntry(
+                at=delivery.received_at,
+                kind="delivery",
+                title=f"RxScale: {delivery.event_type or 'delivery'}",
+                badge=delivery.status,
+                text=delivery.error,
+                extra=[_change_text(c) for c in caused],
+            )
+        )
+    for change in changes:
+        if change.delivery_id in delivery_ids:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=change.created_at,
+                kind="status",
+                title=_change_text(change),
+                user=change.user.get_username() if change.user_id else "RxScale",
+                text=change.reason,
+            )
+        )
+    entries += [_conflict_entry(c) for c in OrderConflict.objects.filter(order=order)]
+    if order.rx_deleted_at is not None:
+        entries.append(
+            TimelineEntry(
+                at=order.rx_deleted_at,
+                kind="deleted",
+                title="Deleted by RxScale",
+                user="RxScale",
+                badge="deleted",
+                badge_level="danger",
+            )
+        )
+    for note in OrderNote.objects.filter(order=order).select_related("author"):
+        entries.append(
+            TimelineEntry(
+                at=note.created_at,
+                kind="note",
+                title="Note",
+                user=note.author.get_username(),
+                text=note.text,
+            )
+        )
+    claims = AuditEntry.objects.filter(
+        order_uid=order.uid, action__in=AuditAction.CLAIM_ACTIONS
+    ).select_related("user")
+    for entry in claims:
+        title = _CLAIM_TITLES[entry.action]
+        if entry.action == AuditAction.TAKEOVER and entry.details.get("from_user"):
+            title = f"Taken over from {entry.details['from_user']}"
+        entries.append(
+            TimelineEntry(
+                at=entry.created_at,
+                kind="claim",
+                title=title,
+                user=entry.user.get_username() if entry.user_id else "",
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _change_text(change: OrderStatusChange) -> str:
+    if not change.from_status:
+        return f"Arrived as “{status_label(change.to_status)}”"
+    return f"{status_label(change.from_status)} → {status_label(change.to_status)}"
+
+
+def _conflict_value(conflict: OrderConflict, value: str) -> str:
+    if conflict.field == FIELD_SNAPSHOT:
+        # Two versions are told apart by their content fingerprint, not by a value to show.
+        return f"version {value[:12]}" if value else "version applied earlier"
+    return status_label(value)
+
+
+def _conflict_entry(conflict: OrderConflict) -> TimelineEntry:
+    title, badge, level = _CONFLICT_LOOK.get(conflict.kept, ("Conflict", conflict.kept, "warn"))
+    local_who = "Applied" if conflict.field == FIELD_SNAPSHOT else "Staff"
+    return TimelineEntry(
+        at=conflict.created_at,
+        kind="conflict",
+        title=title,
+        text=conflict.explanation,
+        badge=badge,
+        badge_level=level,
+        sides=[
+            ConflictSide(
+                "RxScale", _conflict_value(conflict, conflict.rxscale_value), conflict.rxscale_at
+            ),
+            ConflictSide(
+                local_who, _conflict_value(conflict, conflict.local_value), conflict.local_set_at
+            ),
+        ],
+    )
