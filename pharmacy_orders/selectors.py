@@ -87,6 +87,7 @@ def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
         orders = orders.filter(
             Q(name__icontains=q)
             | Q(shop_order_name__icontains=q)
+            | Q(shop_order_external_id__icontains=q)
             | Q(patient_name__icontains=q)
             | Q(uid__icontains=q)
         )
@@ -95,6 +96,9 @@ def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
 
 # An order RxScale deleted has no work left: only the "All" tab lists it (with a badge).
 NOT_DELETED = Q(rx_deleted_at__isnull=True)
+# A status RxScale did not document is stored as sent (tolerant reader); nobody knows what the
+# order needs, so it stays on "Needs work" where staff see it, not only under "All".
+NEEDS_WORK = Q(status__in=WORKLIST_STATUSES) | ~Q(status__in=S.values)
 
 
 def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyOrder]:
@@ -102,7 +106,7 @@ def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyO
         return orders
     if tab in TAB_STATUSES:
         return orders.filter(NOT_DELETED, status=tab)
-    return orders.filter(NOT_DELETED, status__in=WORKLIST_STATUSES)
+    return orders.filter(NOT_DELETED, NEEDS_WORK)
 
 
 def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
@@ -147,7 +151,11 @@ def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
         per_status[row["status"]] = row["live"]
         total += row["n"]
     counts = {status: per_status.get(status, 0) for status in TAB_STATUSES}
-    counts[TAB_NEEDS_WORK] = sum(per_status.get(s, 0) for s in WORKLIST_STATUSES)
+    counts[TAB_NEEDS_WORK] = sum(
+        n
+        for status, n in per_status.items()
+        if status in WORKLIST_STATUSES or status not in S.values
+    )
     counts[TAB_ALL] = total
     return counts
 
