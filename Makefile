@@ -52,5 +52,14 @@ format: install
 worker: migrate
 	$(PY) manage.py run_worker
 
+# Performance harness (scripts/bench): production setup on the local PostgreSQL, in its own
+# database `pharmacy_bench`; prints PASS/FAIL per target, writes var/bench/latest.json.
+bench: install
+	$(PY) -m scripts.bench $(BENCH_ARGS)
+
+# Tiny sizes, under two minutes (CI): fails on correctness only, never on timing.
+bench-smoke: install
+	$(PY) -m scripts.bench --smoke $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var

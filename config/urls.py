@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -14,3 +15,9 @@ urlpatterns = [
     path("orders/", include("pharmacy_orders.urls")),
     path("inventory/", include("inventory.urls")),
 ]
+
+if settings.BENCH_FLOOR_ENDPOINT:
+    # The bench's comparison endpoint (scripts/bench); never mounted unless the harness asks.
+    from config.bench_floor import bench_floor
+
+    urlpatterns.append(path("bench/floor", bench_floor, name="bench-floor"))
