@@ -21,6 +21,7 @@ from django.utils import timezone
 from common.content_hash import content_sha256
 from common.text import clean_typed_text
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
+from inventory.sku_payload import product_values, sku_values
 from inventory.snapshot_ties import (
     PharmacySkuSnapshotOutcome,
     pharmacy_sku_apply_tie,
@@ -78,24 +79,8 @@ def sku_upsert(*, sku_data: dict) -> Sku:
     Descriptive data only: the newest payload wins. Shopify ids arrive only on
     organisation-level deliveries, so their absence never clears a stored value.
     """
-    product = _upsert(
-        Product,
-        sku_data["product_uid"],
-        {
-            "display_name": sku_data.get("product_display_name") or "",
-            "handle": sku_data.get("product_handle") or "",
-        },
-    )
-    values = {
-        "product": product,
-        "display_name": sku_data.get("display_name") or "",
-        "pzn": sku_data.get("pzn") or "",
-        "unit": sku_data.get("unit") or "",
-        "standard_selling_unit": sku_data.get("standard_selling_unit"),
-    }
-    for shopify_field in ("shop_variation_id", "shop_product_external_id"):
-        if sku_data.get(shopify_field):
-            values[shopify_field] = sku_data[shopify_field]
+    product = _upsert(Product, sku_data["product_uid"], product_values(sku_data))
+    values = {"product": product, **sku_values(sku_data)}
     return _upsert(Sku, sku_data["uid"], values)
 
 
@@ -233,7 +218,14 @@ def pharmacy_sku_ensure_for_order_item(
 def _ledger_created(
     pharmacy_sku: PharmacySku, cause: str, delivery: WebhookDelivery, effective_at: datetime
 ) -> None:
-    StockLedgerEntry.objects.create(
+    _ledger_entry(pharmacy_sku, cause, delivery, effective_at).save()
+
+
+def _ledger_entry(
+    pharmacy_sku: PharmacySku, cause: str, delivery: WebhookDelivery, effective_at: datetime
+) -> StockLedgerEntry:
+    """The unsaved "First seen" entry of a new pharmacy SKU (saved alone or in bulk)."""
+    return StockLedgerEntry(
         pharmacy_sku=pharmacy_sku,
         cause=cause,
         changes={

@@ -163,6 +163,11 @@ def order_prescription_apply(
     if file_data.get(PDF_DISCARDED_KEY):
         return PrescriptionOutcome()
     if file_data.get(PDF_REFERENCE_KEY):
+        current = order.current_prescription if order.current_prescription_id else None
+        if current is not None and current.sha256 == file_data[PDF_REFERENCE_KEY]:
+            # Every update repeats the PDF. The current document was made current right after
+            # its link to the order was ensured (below), and links go only with the order.
+            return PrescriptionOutcome(sha256=current.sha256)
         document = PrescriptionDocument.objects.filter(sha256=file_data[PDF_REFERENCE_KEY]).first()
         if document is None:
             return PrescriptionOutcome(problem=MISSING)

@@ -28,9 +28,12 @@ def resolve_shipping_identifier(
     return ""
 
 
-def order_refresh_shipping_identifier(*, order: PharmacyOrder) -> None:
+def order_refresh_shipping_identifier(
+    *, order: PharmacyOrder, methods: Iterable[OrderShopShippingMethod] | None = None
+) -> None:
+    """Set the order's carrier identifier from `methods` (default: its stored methods)."""
     order.shipping_identifier = resolve_shipping_identifier(
-        methods=order.shop_shipping_methods.all(),
+        methods=order.shop_shipping_methods.all() if methods is None else methods,
         pharmacy_uid=order.pharmacy.uid if order.pharmacy_id else "",
     )
     order.shipping_unmapped = not order.shipping_identifier

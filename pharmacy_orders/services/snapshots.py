@@ -11,17 +11,18 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from inventory.services import pharmacy_sku_ensure_for_order_item, sku_upsert
 from pharmacy_orders.models import (
     MeetingChange,
-    OrderItem,
-    OrderShopShippingMethod,
     OrderStatusChange,
     PatientDoctorMeeting,
     Pharmacy,
     PharmacyOrder,
     Prescription,
     PrescriptionChange,
+)
+from pharmacy_orders.services.order_contents import (
+    order_items_apply,
+    order_shipping_methods_apply,
 )
 from pharmacy_orders.services.prescriptions import order_prescription_apply
 from pharmacy_orders.services.rxscale_decisions import (
@@ -31,7 +32,6 @@ from pharmacy_orders.services.rxscale_decisions import (
     order_status_from_snapshot,
     pdf_reference,
 )
-from pharmacy_orders.services.shipping import order_refresh_shipping_identifier
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
@@ -55,6 +55,24 @@ def _lock_or_create(model, lookup: dict, defaults: dict):
             return model.objects.create(**lookup, **defaults), True
     except IntegrityError:
         return model.objects.select_for_update().get(**lookup), False
+
+
+def _lock_order_or_create(uid: str, status: str) -> tuple[PharmacyOrder, bool]:
+    """Row-lock the order (creating it if need be) with its pharmacy and current prescription
+    joined: an update compares both with the snapshot without further queries. Only the
+    order row is locked (`of`; PostgreSQL refuses FOR UPDATE on the nullable side of a join).
+    """
+    locked = PharmacyOrder.objects.select_for_update(of=("self",)).select_related(
+        "pharmacy", "current_prescription"
+    )
+    order = locked.filter(uid=uid).first()
+    if order is not None:
+        return order, False
+    try:
+        with transaction.atomic():
+            return PharmacyOrder.objects.create(uid=uid, status=status), True
+    except IntegrityError:
+        return locked.get(uid=uid), False
 
 
 def _text(value) -> str:
@@ -118,9 +136,15 @@ def _order_fields(
     }
 
 
-def _pharmacy_upsert(data: dict | None) -> Pharmacy | None:
+def _pharmacy_upsert(data: dict | None, current: Pharmacy | None) -> Pharmacy | None:
+    """The snapshot's pharmacy, created or renamed if need be; `current` is the order's."""
     if not data or not data.get("uid"):
         return None
+    unchanged_name = not data.get("display_name") or (
+        current is not None and current.display_name == data["display_name"]
+    )
+    if current is not None and current.uid == data["uid"] and unchanged_name:
+        return current  # every update repeats the pharmacy: nothing to look up or write
     pharmacy, created = Pharmacy.objects.get_or_create(
         uid=data["uid"], defaults={"display_name": _text(data.get("display_name"))}
     )
@@ -128,73 +152,6 @@ def _pharmacy_upsert(data: dict | None) -> Pharmacy | None:
         pharmacy.display_name = data["display_name"]
         pharmacy.save(update_fields=["display_name"])
     return pharmacy
-
-
-def _items_apply(order: PharmacyOrder, items: list[dict], delivery: WebhookDelivery) -> None:
-    pharmacy_uid = order.pharmacy.uid if order.pharmacy else ""
-    existing = {item.uid: item for item in order.items.all()}
-    # Fixed lock order across writers: SKUs and pharmacy SKUs by uid.
-    for item_data in sorted(items, key=lambda item: item["sku"]["uid"]):
-        sku = sku_upsert(sku_data=item_data["sku"])
-        pharmacy_sku_data = item_data.get("pharmacy_sku")
-        pharmacy_sku = (
-            pharmacy_sku_ensure_for_order_item(
-                pharmacy_sku_data=pharmacy_sku_data,
-                sku=sku,
-                pharmacy_uid=pharmacy_uid,
-                delivery=delivery,
-                seen_at=order.rx_updated_at,
-            )
-            if pharmacy_sku_data
-            else None
-        )
-        values = {
-            "amount": item_data["amount"],
-            "total_paid_amount": item_data.get("total_paid_amount"),
-            "sku": sku,
-            "pharmacy_sku": pharmacy_sku,
-            "pharmacy_sku_price": (pharmacy_sku_data or {}).get("price"),
-            "pharmacy_sku_stock": (pharmacy_sku_data or {}).get("stock"),
-        }
-        item = existing.pop(item_data["uid"], None)
-        if item is None:
-            OrderItem.objects.create(order=order, uid=item_data["uid"], **values)
-        elif any(getattr(item, k) != v for k, v in values.items()):
-            for name, value in values.items():
-                setattr(item, name, value)
-            item.save()
-    if existing:
-        OrderItem.objects.filter(pk__in=[item.pk for item in existing.values()]).delete()
-
-
-def _shipping_methods_apply(order: PharmacyOrder, methods: list[dict]) -> None:
-    wanted = [
-        {
-            "uid": method["uid"],
-            "display_name": _text(method.get("display_name")),
-            "external_id": _text(method.get("external_id")),
-            "mapping_pharmacy_uid": _text(
-                (method.get("pharmacy_mapping") or {}).get("pharmacy_uid")
-            ),
-            "mapping_identifier": _text(
-                (method.get("pharmacy_mapping") or {}).get(
-                    "shipping_method_identifier_for_pharmacy"
-                )
-            ),
-        }
-        for method in methods
-    ]
-    current = list(
-        order.shop_shipping_methods.values(
-            "uid", "display_name", "external_id", "mapping_pharmacy_uid", "mapping_identifier"
-        )
-    )
-    if current != wanted:
-        order.shop_shipping_methods.all().delete()
-        OrderShopShippingMethod.objects.bulk_create(
-            OrderShopShippingMethod(order=order, **values) for values in wanted
-        )
-    order_refresh_shipping_identifier(order=order)
 
 
 def order_apply_snapshot(
@@ -218,9 +175,7 @@ def order_apply_snapshot(
     whenever the snapshot is applied.
     """
     fields = _order_fields(snapshot, payload_warnings=payload_warnings, rx_extra=rx_extra)
-    order, created = _lock_or_create(
-        PharmacyOrder, {"uid": snapshot["uid"]}, {"status": snapshot["status"]}
-    )
+    order, created = _lock_order_or_create(snapshot["uid"], snapshot["status"])
     updated_at = snapshot["updated_at"]
     if not created and order.rx_updated_at and updated_at < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
@@ -244,7 +199,9 @@ def order_apply_snapshot(
                 order=order, stale=False, pdf_sha256=pdf_sha, warnings=tuple(warnings)
             )
     # Lock order: order, then pharmacy, then SKUs and pharmacy SKUs by uid.
-    fields["pharmacy"] = _pharmacy_upsert(snapshot.get("pharmacy"))
+    fields["pharmacy"] = _pharmacy_upsert(
+        snapshot.get("pharmacy"), None if created else order.pharmacy
+    )
 
     previous_status = "" if created else order.status
     was_deleted = order.rx_deleted_at is not None
@@ -258,8 +215,10 @@ def order_apply_snapshot(
     order_release_if_deleted(order=order, was_deleted=was_deleted)
     if newer:  # a newer snapshot settles an earlier tie
         order.needs_confirmation, order.needs_confirmation_reason = False, ""
-    _items_apply(order, snapshot.get("order_items") or [], delivery)
-    _shipping_methods_apply(order, snapshot.get("shop_shipping_methods") or [])
+    order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=created)
+    order_shipping_methods_apply(
+        order, snapshot.get("shop_shipping_methods") or [], new_order=created
+    )
 
     outcome_sha, problem = "", ""
     if snapshot.get("prescription_file"):

@@ -111,21 +111,16 @@ def _apply(delivery: WebhookDelivery) -> None:
 
 def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
     handler = handler_for(delivery.event_type)
+    # No savepoint around the handler (it cost two statements per delivery): PayloadInvalid
+    # is raised by validation before any write, and any other exception rolls the whole
+    # attempt back in `delivery_run`, whose `_record_crash` fails the row (with traceback) or
+    # schedules a retry in a fresh transaction.
     try:
-        with transaction.atomic():
-            result = handler(delivery=delivery, payload=payload)
+        result = handler(delivery=delivery, payload=payload)
     except PayloadInvalid as exc:
         delivery.status = Status.FAILED
         delivery.error = "Payload failed validation."
         delivery.error_details = storable_json(exc.errors)
-        return
-    except Exception as exc:
-        if is_transient(exc):
-            raise  # the whole attempt rolls back; _record_crash schedules the retry
-        logger.exception("webhook delivery %s failed", delivery.pk)
-        delivery.status = Status.FAILED
-        delivery.error = storable_text(f"{type(exc).__name__}: {exc}", 2000)
-        delivery.traceback = storable_text(traceback.format_exc(), 20000)
         return
     delivery.status = Status.STALE if result.stale else Status.PROCESSED
     delivery.subject_kind = result.subject_kind
@@ -138,12 +133,15 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
 def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
     """The attempt raised and rolled back: schedule a retry (transient) or fail the row."""
     transient = is_transient(exc)
-    logger.warning(
-        "webhook delivery %s: attempt failed (%s): %s",
-        delivery_id,
-        "will retry" if transient else "permanent",
-        single_line(f"{type(exc).__name__}: {exc}"),
-    )
+    if transient:
+        logger.warning(
+            "webhook delivery %s: attempt failed (will retry): %s",
+            delivery_id,
+            single_line(f"{type(exc).__name__}: {exc}"),
+        )
+    else:
+        # A bug or a value the database refuses: staff need the traceback in the log too.
+        logger.exception("webhook delivery %s failed (permanent)", delivery_id)
     if not connection.in_atomic_block:
         # A dropped connection is useless now; the next query opens a fresh one.
         connection.close_if_unusable_or_obsolete()
@@ -161,6 +159,7 @@ def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
             else:
                 delivery.status = Status.FAILED
                 delivery.processed_at = timezone.now()
+                delivery.error_details = {}
                 delivery.traceback = storable_text("".join(traceback.format_exception(exc)), 20000)
             for name, value in lease_release_fields().items():
                 setattr(delivery, name, value)
