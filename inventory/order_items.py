@@ -86,7 +86,7 @@ def pharmacy_skus_ensure_for_order(
     delivery: WebhookDelivery,
     seen_at: datetime,
 ) -> dict[str, PharmacySku]:
-    """`pharmacy_sku_ensure_for_order_item` for several: `wanted` maps a pharmacy SKU uid to
+    """Pharmacy SKUs first seen on an order, several at once: `wanted` maps a pharmacy SKU uid to
     its payload and SKU. Existing rows are locked (uid order) and left alone; missing ones are
     created with a "First seen" ledger entry each."""
     rows = {

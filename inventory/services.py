@@ -187,34 +187,6 @@ def pharmacy_sku_apply_snapshot(
     return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=False)
 
 
-def pharmacy_sku_ensure_for_order_item(
-    *,
-    pharmacy_sku_data: dict,
-    sku: Sku,
-    pharmacy_uid: str,
-    delivery: WebhookDelivery,
-    seen_at: datetime,
-) -> PharmacySku:
-    """Create a pharmacy SKU first seen on an order. An existing one is left alone.
-
-    Order payloads carry no SKU `updated_at`, so they never overwrite figures that stock
-    events (which do) maintain.
-    """
-    pharmacy_sku, created = _lock_or_create_pharmacy_sku(
-        pharmacy_sku_data["uid"],
-        {
-            "sku": sku,
-            "pharmacy_uid": pharmacy_uid,
-            "external_id": pharmacy_sku_data.get("external_id") or "",
-            "price": pharmacy_sku_data.get("price"),
-            "stock": pharmacy_sku_data.get("stock") or 0,
-        },
-    )
-    if created:
-        _ledger_created(pharmacy_sku, StockLedgerEntry.Cause.ORDER_WEBHOOK, delivery, seen_at)
-    return pharmacy_sku
-
-
 def _ledger_created(
     pharmacy_sku: PharmacySku, cause: str, delivery: WebhookDelivery, effective_at: datetime
 ) -> None:
