@@ -92,6 +92,11 @@ def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database behind")
     parser.add_argument(
+        "--db-name",
+        help="the bench database (recreated and dropped; its name must contain 'bench'), so "
+        "that two benches can run at once on one PostgreSQL",
+    )
+    parser.add_argument(
         "--no-paused", action="store_true", help="skip the bursts with the workers paused"
     )
     for name in ("deliveries", "runs", "orders", "skus", "pdf_size", "clients", "workers",
