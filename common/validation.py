@@ -12,11 +12,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
 
-from common.payload_fields import Text, UnixTimestampField, storable_json_value
+from common.payload_fields import UNIX_MAX, Text, UnixTimestampField, storable_json_value
 from common.storable import storable_text
 
 # The undocumented fields one warning names; the rest are counted (all are kept).
@@ -157,3 +158,29 @@ def validated_event(
             + (f" and {more} more." if more > 0 else ".")
         )
     return envelope, data, reading
+
+
+def raw_unix_time(value: Any) -> datetime | None:
+    """A Unix time read from an unvalidated payload as `UnixTimestampField` would read it;
+    None if that would refuse it. For checks that may skip validation (a stale snapshot)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UNIX_MAX:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def raw_snapshot_head(payload: dict) -> tuple[str, datetime | None, datetime | None]:
+    """(`data.uid`, `data.updated_at`, envelope `timestamp`) of an unvalidated event payload,
+    each as validation would read it, or "" / None where it would not accept the value."""
+    data = payload.get("data")
+    data = data if isinstance(data, dict) else {}
+    uid = data.get("uid")
+    return (
+        uid if isinstance(uid, str) else "",
+        raw_unix_time(data.get("updated_at")),
+        raw_unix_time(payload.get("timestamp")),
+    )
+
+
+def is_older(updated_at: datetime | None, stored: datetime | None) -> bool:
+    """Whether a snapshot's `updated_at` is strictly older than the stored one (both known)."""
+    return updated_at is not None and stored is not None and updated_at < stored

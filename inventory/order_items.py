@@ -31,9 +31,16 @@ def sku_matches(sku: Sku, sku_data: dict) -> bool:
     )
 
 
-def _upsert_many(model, wanted: dict[str, dict]) -> dict[str, object]:
-    """Rows by uid with `wanted` values: created if missing, changed rows saved (uid order)."""
-    rows = {row.uid: row for row in model.objects.filter(uid__in=wanted)}
+def _upsert_many(
+    model, wanted: dict[str, dict], loaded: dict | None = None, *, complete: bool = False
+) -> dict[str, object]:
+    """Rows by uid with `wanted` values: created if missing, changed rows saved (uid order).
+    `loaded`: rows already read (by uid); only the others are looked up, unless `complete`
+    says that those are all there are."""
+    rows = {uid: row for uid, row in (loaded or {}).items() if uid in wanted}
+    unread = [] if complete else [uid for uid in wanted if uid not in rows]
+    if unread:
+        rows.update({row.uid: row for row in model.objects.filter(uid__in=unread)})
     missing = [uid for uid in sorted(wanted) if uid not in rows]
     if missing:
         # A concurrent writer may create some first: skip those, then read what is there.
@@ -51,8 +58,16 @@ def _upsert_many(model, wanted: dict[str, dict]) -> dict[str, object]:
 def skus_upsert(*, skus_data: Iterable[dict]) -> dict[str, Sku]:
     """`sku_upsert` for several payload `sku` objects at once; SKUs by uid."""
     skus_data = {data["uid"]: data for data in skus_data}
+    if not skus_data:
+        return {}
+    # One read for SKUs and their products (a known catalogue, the common case); products
+    # the SKUs do not lead to (new SKUs, a SKU moved to another product) are read after.
+    loaded = Sku.objects.filter(uid__in=skus_data).select_related("product")
+    loaded = {sku.uid: sku for sku in loaded}
     products = _upsert_many(
-        Product, {data["product_uid"]: product_values(data) for data in skus_data.values()}
+        Product,
+        {data["product_uid"]: product_values(data) for data in skus_data.values()},
+        {sku.product.uid: sku.product for sku in loaded.values()},
     )
     # Compared and written by product id (comparing `product` would load each SKU's product);
     # the products are then put on the SKUs, so nothing later loads them again.
@@ -62,6 +77,8 @@ def skus_upsert(*, skus_data: Iterable[dict]) -> dict[str, Sku]:
             uid: {"product_id": products[data["product_uid"]].pk, **sku_values(data)}
             for uid, data in skus_data.items()
         },
+        loaded,
+        complete=True,
     )
     for uid, sku in skus.items():
         sku.product = products[skus_data[uid]["product_uid"]]

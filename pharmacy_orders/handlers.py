@@ -1,10 +1,11 @@
 """Webhook handlers for order, meeting and prescription events (called by the dispatcher)."""
 
-from common.validation import read_payload, validated_event
+from common.validation import is_older, raw_snapshot_head, read_payload, validated_event
 from pharmacy_orders.payloads import MeetingPayload, PharmacyOrderPayload, PrescriptionEnvelope
 from pharmacy_orders.services.snapshots import (
     meeting_apply_snapshot,
     order_apply_snapshot,
+    order_lock_existing,
     prescription_apply_notification,
 )
 from pharmacy_orders.webhooks.models import WebhookDelivery
@@ -14,12 +15,32 @@ Kind = WebhookDelivery.SubjectKind
 
 
 def handle_pharmacy_order_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+    # An update: lock the order first and leave a strictly older snapshot unread (a burst
+    # carries many superseded snapshots, and validation costs more than all the queries of
+    # the delivery). Stale changes nothing, so it has no warnings either; an equal
+    # `updated_at` goes on to the tie check, which needs the validated snapshot. A `created`
+    # event is almost always a new order: validated first, then inserted without a look.
+    likely_new = delivery.event_type == "pharmacy_order_created"
+    known = None
+    if not likely_new:
+        uid, updated_at, timestamp = raw_snapshot_head(payload)
+        stored = order_lock_existing(uid)
+        if stored is not None and is_older(updated_at, stored.rx_updated_at):
+            return HandlerResult(
+                stale=True,
+                subject_kind=Kind.ORDER,
+                subject_uid=stored.uid,
+                event_timestamp=timestamp,
+            )
+        known = (uid, stored)
     envelope, snapshot, reading = validated_event(payload, PharmacyOrderPayload)
     outcome = order_apply_snapshot(
         snapshot=snapshot,
         delivery=delivery,
         payload_warnings=reading.warnings,
         rx_extra=reading.extra,
+        known=known,
+        likely_new=likely_new,
     )
     problem = [outcome.prescription_problem] if outcome.prescription_problem else []
     return HandlerResult(

@@ -150,7 +150,7 @@ def _decode_pdf(content_base64: str) -> tuple[bytes | None, str]:
 
 
 def order_prescription_apply(
-    *, order: PharmacyOrder, file_data: dict, delivery: WebhookDelivery
+    *, order: PharmacyOrder, file_data: dict, delivery: WebhookDelivery, new_order: bool = False
 ) -> PrescriptionOutcome:
     """Link the snapshot's prescription file to the order and make it current.
 
@@ -158,7 +158,7 @@ def order_prescription_apply(
     stored, or a `content_problem` (bad base64, not a PDF) that is returned for the order and
     the delivery, the order keeping its previous prescription. Bodies stored before intake
     took PDFs out still carry `content_base64`, decoded here. The caller holds the order row
-    lock.
+    lock. `new_order`: created by this snapshot, so it has no link yet (a plain insert).
     """
     if file_data.get(PDF_DISCARDED_KEY):
         return PrescriptionOutcome()
@@ -179,10 +179,10 @@ def order_prescription_apply(
     else:
         # Intake wrote why it kept no content (`content_problem`); otherwise there was none.
         return PrescriptionOutcome(problem=file_data.get(PDF_PROBLEM_KEY) or NO_CONTENT)
-    OrderPrescription.objects.get_or_create(
-        order=order,
-        document=document,
-        defaults={"filename": sanitise_filename(file_data.get("filename")), "delivery": delivery},
-    )
+    link = {"filename": sanitise_filename(file_data.get("filename")), "delivery": delivery}
+    if new_order:
+        OrderPrescription.objects.create(order=order, document=document, **link)
+    else:
+        OrderPrescription.objects.get_or_create(order=order, document=document, defaults=link)
     order.current_prescription = document
     return PrescriptionOutcome(sha256=document.sha256)

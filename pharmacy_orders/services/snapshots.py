@@ -57,22 +57,44 @@ def _lock_or_create(model, lookup: dict, defaults: dict):
         return model.objects.select_for_update().get(**lookup), False
 
 
-def _lock_order_or_create(uid: str, status: str) -> tuple[PharmacyOrder, bool]:
-    """Row-lock the order (creating it if need be) with its pharmacy and current prescription
-    joined: an update compares both with the snapshot without further queries. Only the
-    order row is locked (`of`; PostgreSQL refuses FOR UPDATE on the nullable side of a join).
-    """
-    locked = PharmacyOrder.objects.select_for_update(of=("self",)).select_related(
+def _locked_orders():
+    """Orders row-locked with their pharmacy and current prescription joined: an update
+    compares both with the snapshot without further queries. Only the order row is locked
+    (`of`; PostgreSQL refuses FOR UPDATE on the nullable side of a join)."""
+    return PharmacyOrder.objects.select_for_update(of=("self",)).select_related(
         "pharmacy", "current_prescription"
     )
-    order = locked.filter(uid=uid).first()
+
+
+def order_lock_existing(uid: str) -> PharmacyOrder | None:
+    """The stored order `uid`, row-locked (see `_locked_orders`); None if there is none."""
+    return _locked_orders().filter(uid=uid).first() if uid else None
+
+
+def _lock_order_or_create(
+    uid: str, status: str, known: tuple[str, PharmacyOrder | None] | None, likely_new: bool
+) -> tuple[PharmacyOrder, bool]:
+    """Row-lock the order, creating it if need be. `known`: (uid, order_lock_existing(uid))
+    when the caller looked already (the handler does, before validation). `likely_new`: try
+    the insert without looking first (it finds an existing order just as well).
+
+    A new order is INSERT … ON CONFLICT DO NOTHING, then the locked SELECT: two statements
+    where a savepoint around a plain INSERT took three, and a concurrent create of the same
+    uid waits on the unique index instead of failing. Ours is the row our insert stamped that
+    no snapshot has been applied to yet: every committed order has `rx_updated_at` (applied in
+    the transaction that created it), so another transaction's row never looks like it.
+    """
+    if known is not None and known[0] == uid:
+        order = known[1]
+    else:
+        order = None if likely_new else order_lock_existing(uid)
     if order is not None:
         return order, False
-    try:
-        with transaction.atomic():
-            return PharmacyOrder.objects.create(uid=uid, status=status), True
-    except IntegrityError:
-        return locked.get(uid=uid), False
+    inserted = PharmacyOrder(uid=uid, status=status)
+    PharmacyOrder.objects.bulk_create([inserted], ignore_conflicts=True)
+    order = _locked_orders().get(uid=uid)
+    created = order.rx_updated_at is None and order.first_received_at == inserted.first_received_at
+    return order, created
 
 
 def _text(value) -> str:
@@ -145,10 +167,15 @@ def _pharmacy_upsert(data: dict | None, current: Pharmacy | None) -> Pharmacy | 
     )
     if current is not None and current.uid == data["uid"] and unchanged_name:
         return current  # every update repeats the pharmacy: nothing to look up or write
-    pharmacy, created = Pharmacy.objects.get_or_create(
-        uid=data["uid"], defaults={"display_name": _text(data.get("display_name"))}
-    )
-    if not created and data.get("display_name") and pharmacy.display_name != data["display_name"]:
+    pharmacy = Pharmacy.objects.filter(uid=data["uid"]).first()  # usually there
+    if pharmacy is None:
+        # A concurrent create of the same pharmacy is skipped, not an error (no savepoint).
+        Pharmacy.objects.bulk_create(
+            [Pharmacy(uid=data["uid"], display_name=_text(data.get("display_name")))],
+            ignore_conflicts=True,
+        )
+        pharmacy = Pharmacy.objects.get(uid=data["uid"])
+    if data.get("display_name") and pharmacy.display_name != data["display_name"]:
         pharmacy.display_name = data["display_name"]
         pharmacy.save(update_fields=["display_name"])
     return pharmacy
@@ -160,6 +187,8 @@ def order_apply_snapshot(
     delivery: WebhookDelivery,
     payload_warnings: Sequence[str] = (),
     rx_extra: Mapping[str, Any] | None = None,
+    known: tuple[str, PharmacyOrder | None] | None = None,
+    likely_new: bool = False,
 ) -> OrderSnapshotOutcome:
     """Apply a pharmacy_order_created/updated snapshot (validated `data`).
 
@@ -172,10 +201,12 @@ def order_apply_snapshot(
 
     `payload_warnings` and `rx_extra` are what the tolerant reader noticed (warnings, and
     undocumented fields as they came; common/validation.py): they replace the order's own
-    whenever the snapshot is applied.
+    whenever the snapshot is applied. `known`: (uid, the order `order_lock_existing` locked or
+    None), when the caller has looked it up already; `likely_new` (a `created` event): insert
+    the order first and look only if that finds it there (one query fewer for a new order).
     """
     fields = _order_fields(snapshot, payload_warnings=payload_warnings, rx_extra=rx_extra)
-    order, created = _lock_order_or_create(snapshot["uid"], snapshot["status"])
+    order, created = _lock_order_or_create(snapshot["uid"], snapshot["status"], known, likely_new)
     updated_at = snapshot["updated_at"]
     if not created and order.rx_updated_at and updated_at < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
@@ -223,7 +254,10 @@ def order_apply_snapshot(
     outcome_sha, problem = "", ""
     if snapshot.get("prescription_file"):
         outcome = order_prescription_apply(
-            order=order, file_data=snapshot["prescription_file"], delivery=delivery
+            order=order,
+            file_data=snapshot["prescription_file"],
+            delivery=delivery,
+            new_order=created,
         )
         outcome_sha, problem = outcome.sha256, outcome.problem
         if not snapshot["prescription_file"].get("content_discarded"):
