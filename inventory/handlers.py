@@ -1,6 +1,7 @@
 """Webhook handler for stock events (called by the intake's dispatcher)."""
 
-from common.validation import validated_event
+from common.validation import is_older, raw_snapshot_head, validated_event
+from inventory.models import PharmacySku
 from inventory.payloads import PharmacySkuStockPayload
 from inventory.services import pharmacy_sku_apply_snapshot
 from pharmacy_orders.webhooks.models import WebhookDelivery
@@ -8,9 +9,23 @@ from pharmacy_orders.webhooks.registry import HandlerResult
 
 
 def handle_stock_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+    # A strictly older snapshot is stale unread (validation is most of a stock event's cost);
+    # the row read here is the one the service would read anyway (`stored`).
+    uid, updated_at, timestamp = raw_snapshot_head(payload)
+    stored = PharmacySku.objects.filter(uid=uid).first() if uid else None
+    if stored is not None and is_older(updated_at, stored.rx_updated_at):
+        return HandlerResult(
+            stale=True,
+            subject_kind=WebhookDelivery.SubjectKind.PHARMACY_SKU,
+            subject_uid=stored.uid,
+            event_timestamp=timestamp,
+        )
     envelope, snapshot, reading = validated_event(payload, PharmacySkuStockPayload)
     outcome = pharmacy_sku_apply_snapshot(
-        snapshot=snapshot, delivery=delivery, payload_warnings=reading.warnings
+        snapshot=snapshot,
+        delivery=delivery,
+        payload_warnings=reading.warnings,
+        stored=(uid, stored),
     )
     return HandlerResult(
         stale=outcome.stale,

@@ -97,7 +97,11 @@ def _lock_or_create_pharmacy_sku(uid: str, defaults: dict) -> tuple[PharmacySku,
 
 
 def pharmacy_sku_apply_snapshot(
-    *, snapshot: dict, delivery: WebhookDelivery, payload_warnings: Sequence[str] = ()
+    *,
+    snapshot: dict,
+    delivery: WebhookDelivery,
+    payload_warnings: Sequence[str] = (),
+    stored: tuple[str, PharmacySku | None] | None = None,
 ) -> PharmacySkuSnapshotOutcome:
     """Apply a pharmacy_sku_stock_updated snapshot.
 
@@ -106,6 +110,7 @@ def pharmacy_sku_apply_snapshot(
     The stock figure is only taken when the snapshot is newer than the last staff adjustment
     (newest wins by time); a newer snapshot settles a tie. `payload_warnings` (the tolerant
     reader's) replace the row's own whenever the snapshot is applied. Locks the row.
+    `stored`: (uid, the row as the caller read it unlocked, or None), saving that read.
     """
     updated_at = snapshot["updated_at"]
     content_sha = content_sha256(snapshot)
@@ -130,7 +135,14 @@ def pharmacy_sku_apply_snapshot(
     # A stale snapshot or a tie must not touch the SKU or product: rx_updated_at only grows, so
     # this unlocked look is final for "stale" (both are checked again under the lock). Upserting
     # the SKU before locking the pharmacy SKU keeps the lock order of order events.
-    known = PharmacySku.objects.filter(uid=snapshot["uid"], rx_updated_at__gte=updated_at).first()
+    if stored is not None and stored[0] == snapshot["uid"]:
+        row = stored[1]
+        seen = row is not None and row.rx_updated_at is not None
+        known = row if seen and row.rx_updated_at >= updated_at else None
+    else:
+        known = PharmacySku.objects.filter(
+            uid=snapshot["uid"], rx_updated_at__gte=updated_at
+        ).first()
     if known is not None and known.rx_updated_at > updated_at:
         return PharmacySkuSnapshotOutcome(pharmacy_sku=known, stale=True)
     tie = {"snapshot": snapshot, "values": values, "content_sha": content_sha, "delivery": delivery}
