@@ -137,3 +137,31 @@ def test_transient_failures_stop_at_the_attempt_limit_and_show(durable, client, 
     assert (delivery.status, delivery.attempts) == (Status.FAILED, 3)
     assert "injected fault" in delivery.error
     assert "Traceback" in delivery.traceback
+
+
+def test_snapshots_of_one_order_in_one_batch_apply_newest_first(durable, client, payload):
+    # given an order, then three newer snapshots of it waiting, oldest first
+    created = payload("pharmacy_order_created")
+    post_signed(client, created)
+    _work()
+    base = created["data"]["updated_at"]
+    waiting = [
+        delivery_of(
+            post_signed(
+                client, payload("pharmacy_order_updated", status=status, updated_at=base + n)
+            )
+        ).pk
+        for n, status in enumerate(["pending review", "in-progress", "on-hold"], start=1)
+    ]
+
+    # when one worker claims them in one batch
+    _work("--batch", "10")
+
+    # then the newest is applied first and the older two are stale: the order went straight
+    # to the newest status, as if RxScale had sent that one alone
+    statuses = dict(WebhookDelivery.objects.filter(pk__in=waiting).values_list("pk", "status"))
+    assert [statuses[pk] for pk in waiting] == [Status.STALE, Status.STALE, Status.PROCESSED]
+    order = PharmacyOrder.objects.get()
+    assert order.status == "on-hold"
+    changes = order.status_changes.order_by("id").values_list("to_status", flat=True)
+    assert list(changes) == [created["data"]["status"], "on-hold"]
