@@ -302,3 +302,37 @@ def test_a_prescription_notification_processed_late_joins_the_history_only(
         "doctor_a",
         "doctor_b",
     ]
+
+
+def test_an_older_update_is_stale_unread_and_an_equal_one_is_still_validated(deliver, payload):
+    # given the snapshot of an order as of 1711910000
+    deliver(payload("pharmacy_order_updated", updated_at=1711910000, status="in-progress"))
+
+    def broken(updated_at: int) -> dict:
+        body = payload("pharmacy_order_updated", updated_at=updated_at, status="shipped")
+        body["data"]["order_items"][0]["amount"] = -1  # validation refuses this
+        return body
+
+    # when an older one arrives that validation would refuse, and then one as old as the
+    # stored snapshot that validation would refuse too
+    older = delivery_of(deliver(broken(1711909999)))
+    equal = delivery_of(deliver(broken(1711910000)))
+
+    # then the older one is stale without being read (no warnings, no errors), while the equal
+    # one goes through validation (a tie needs the validated snapshot) and fails
+    assert (older.status, older.warnings, older.error) == (Status.STALE, [], "")
+    assert (older.subject_kind, older.subject_uid) == ("order", "po-abc123")
+    assert older.event_timestamp == ts(1711909999)
+    assert equal.status == Status.FAILED
+    assert PharmacyOrder.objects.get().status == "in-progress"
+
+
+def test_an_older_stock_event_is_stale_unread(deliver, payload):
+    deliver(payload("pharmacy_sku_stock_updated", updated_at=1711900500, stock=10))
+    body = payload("pharmacy_sku_stock_updated", updated_at=1711900000, stock=10)
+    body["data"]["stock"] = "many"  # validation refuses this
+
+    stale = delivery_of(deliver(body))
+
+    assert (stale.status, stale.warnings, stale.error) == (Status.STALE, [], "")
+    assert PharmacySku.objects.get().stock == 10
