@@ -92,6 +92,12 @@ def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database behind")
     parser.add_argument(
+        "--db-name",
+        dest="db_name",
+        help="bench database (its name must contain 'bench'): two people benching at once "
+        "must not drop each other's",
+    )
+    parser.add_argument(
         "--no-paused", action="store_true", help="skip the bursts with the workers paused"
     )
     for name in ("deliveries", "runs", "orders", "skus", "pdf_size", "clients", "workers",
