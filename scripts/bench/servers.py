@@ -29,7 +29,7 @@ BENCH_DIR = BASE_DIR / "var" / "bench"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-signing-secret-not-for-production"
 # The bench may only ever create and drop a database whose name says it is the bench's.
-_BENCH_DB_NAME = re.compile(r"^[a-z][a-z0-9_]*bench[a-z0-9_]*$")
+_BENCH_DB_NAME = re.compile(r"^(?=[a-z])[a-z0-9_]*bench[a-z0-9_]*$")
 
 
 def bench_env(db_name: str, *, conn_max_age: int, log_level: str) -> dict[str, str]:
