@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 
@@ -82,7 +83,7 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     stored_body = reading.stored_body(pdf.fields)
     secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
     try:
-        with transaction.atomic():
+        with _insert_transaction(document=pdf.stored is not None):
             pdf.document_ensure()
             delivery = WebhookDelivery.objects.create(
                 dedupe_key=dedupe_key,
@@ -106,11 +107,30 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     except IntegrityError:
         # A repeat (RxScale's retry), or a concurrent identical delivery won the insert.
         return _repeat_outcome(dedupe_key)
-    logger.info("webhook delivery %s stored: %s (%s)", delivery.pk, single_line(event_type), status)
+    # A delivery to be processed gets its INFO line from the worker that applies it; one that
+    # never reaches a worker (ignored, invalid) has only this one.
+    logger.log(
+        logging.DEBUG if status == WebhookDelivery.Status.RECEIVED else logging.INFO,
+        "webhook delivery %s stored: %s (%s)",
+        delivery.pk,
+        single_line(event_type),
+        status,
+    )
     if status == WebhookDelivery.Status.RECEIVED and _processes_inline():
         # Processed by now; tell the sender what happened.
         delivery.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(delivery, duplicate=False)
+
+
+def _insert_transaction(*, document: bool) -> AbstractContextManager:
+    """The delivery's INSERT needs a transaction of its own only when it must commit together
+    with its PDF's document row (and that row's lock against retention). Alone, in autocommit,
+    it is atomic by itself: BEGIN and COMMIT would be two more round trips to the database.
+    Inside a caller's transaction a savepoint keeps a repeat's IntegrityError from aborting it.
+    """
+    if document or transaction.get_connection().in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
 
 
 def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
