@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from common.tasks_backend import WORK_QUEUE_CHANNEL
 from tests.conftest import post_signed
 from tests.webhooks.helpers import Status, answer
 
@@ -46,9 +47,26 @@ def test_a_delivery_with_a_pdf_commits_with_its_document_row(durable, client, pa
     # when an update of it is acknowledged
     _, statements = _acknowledge(client, payload("pharmacy_order_updated", status="in-progress"))
 
-    # then the document row is locked and the delivery inserted in one transaction
-    assert [s for s in statements if s not in {"BEGIN", "COMMIT"}] == [
-        "SELECT",
-        "INSERT",
-        *_wake(),
-    ]
+    # then the document row is locked and the delivery inserted in one transaction, which
+    # also carries the wake-up (no second transaction for the NOTIFY)
+    assert statements == ["BEGIN", "SELECT", "INSERT", *_wake(), "COMMIT"]
+
+
+@pytest.mark.parametrize("event", ["pharmacy_sku_stock_updated", "pharmacy_order_created"])
+def test_a_listening_worker_is_woken_once_the_delivery_is_committed(
+    durable, client, payload, event
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("workers wake on PostgreSQL NOTIFY; elsewhere they poll")
+    from pharmacy_orders.management.commands.run_worker import _listen_connection
+
+    listener = _listen_connection()
+    try:
+        # when a delivery is acknowledged (with a PDF: the NOTIFY rides in its transaction)
+        _acknowledge(client, payload(event))
+
+        # then the worker's wake-up connection hears about it
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+    finally:
+        listener.close()
+    assert [n.channel for n in heard] == [WORK_QUEUE_CHANNEL]
