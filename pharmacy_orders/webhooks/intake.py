@@ -54,7 +54,7 @@ def _storable_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int) -> ReceiveOutcome:
-    """Store a verified delivery once and enqueue its processing after commit.
+    """Store a verified delivery once and have it processed once it is committed.
 
     A byte-identical repeat returns the stored row (`duplicate=True`) and changes nothing.
     A body that is not a JSON object is stored as `invalid`; an event type we have no handler
