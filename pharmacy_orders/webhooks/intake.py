@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 
@@ -13,6 +14,7 @@ from django_tasks import task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
 from common.storable import single_line, storable_text
+from common.tasks_backend import WakeWorkersBackend
 from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
 from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
 from pharmacy_orders.webhooks.pdf_intake import body_read, pdf_intake_prepare
@@ -52,7 +54,7 @@ def _storable_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int) -> ReceiveOutcome:
-    """Store a verified delivery once and enqueue its processing after commit.
+    """Store a verified delivery once and have it processed once it is committed.
 
     A byte-identical repeat returns the stored row (`duplicate=True`) and changes nothing.
     A body that is not a JSON object is stored as `invalid`; an event type we have no handler
@@ -82,7 +84,7 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     stored_body = reading.stored_body(pdf.fields)
     secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
     try:
-        with transaction.atomic():
+        with _insert_transaction(document=pdf.stored is not None):
             pdf.document_ensure()
             delivery = WebhookDelivery.objects.create(
                 dedupe_key=dedupe_key,
@@ -102,15 +104,61 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
                 subject_uid=storable_text(subject_uid, 64),
             )
             if status == WebhookDelivery.Status.RECEIVED:
-                transaction.on_commit(partial(_enqueue_processing, delivery.pk))
+                _processing_enqueue_at_commit(delivery.pk)
     except IntegrityError:
         # A repeat (RxScale's retry), or a concurrent identical delivery won the insert.
         return _repeat_outcome(dedupe_key)
-    logger.info("webhook delivery %s stored: %s (%s)", delivery.pk, single_line(event_type), status)
+    # A delivery to be processed gets its INFO line from the worker that applies it; one that
+    # never reaches a worker (ignored, invalid) has only this one.
+    logger.log(
+        logging.DEBUG if status == WebhookDelivery.Status.RECEIVED else logging.INFO,
+        "webhook delivery %s stored: %s (%s)",
+        delivery.pk,
+        single_line(event_type),
+        status,
+    )
     if status == WebhookDelivery.Status.RECEIVED and _processes_inline():
         # Processed by now; tell the sender what happened.
         delivery.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(delivery, duplicate=False)
+
+
+def _insert_transaction(*, document: bool) -> AbstractContextManager:
+    """The delivery's INSERT needs a transaction of its own only when it must commit together
+    with its PDF's document row (and that row's lock against retention). Alone, in autocommit,
+    it is atomic by itself: BEGIN and COMMIT would be two more round trips to the database.
+    Inside a caller's transaction a savepoint keeps a repeat's IntegrityError from aborting it.
+    """
+    if document or transaction.get_connection().in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
+
+
+def _processing_enqueue_at_commit(delivery_id: int) -> None:
+    """Have the delivery processed once its row is committed.
+
+    The wake-up backend's NOTIFY is sent inside the INSERT's transaction when there is one:
+    PostgreSQL delivers it at commit and drops it on rollback, so a worker never wakes for a
+    row it cannot see yet. Sent after commit, the NOTIFY would be a transaction of its own (a
+    NOTIFY always takes a transaction id, so: its own commit record and WAL flush, under the
+    lock that serialises every notifying commit). Inside, a failing NOTIFY fails the
+    delivery's transaction: nothing is stored and RxScale retries, as for any database error.
+    Without a transaction (a delivery alone, in autocommit) the row is committed already.
+    Any other backend runs the task after commit: the immediate one processes the row inline,
+    and must see it committed.
+    """
+    if transaction.get_connection().in_atomic_block and isinstance(
+        task_backends["default"], WakeWorkersBackend
+    ):
+        _processing_task().enqueue(delivery_id)
+    else:
+        transaction.on_commit(partial(_enqueue_processing, delivery_id))
+
+
+def _processing_task():
+    from pharmacy_orders.tasks import process_webhook_delivery
+
+    return process_webhook_delivery
 
 
 def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
@@ -128,10 +176,8 @@ def _processes_inline() -> bool:
 
 
 def _enqueue_processing(delivery_id: int) -> None:
-    from pharmacy_orders.tasks import process_webhook_delivery
-
     try:
-        process_webhook_delivery.enqueue(delivery_id)
+        _processing_task().enqueue(delivery_id)
     except Exception:
         # The row is committed and due: the next worker poll claims it all the same.
         logger.exception("could not enqueue webhook delivery %s", delivery_id)
