@@ -87,9 +87,20 @@ class RxScaleStandin:
         self._thread.start()
         return self
 
-    def serve_forever(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Serve in this thread until interrupted (the management command)."""
+    def serve_forever(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_ready: Callable[["RxScaleStandin"], None] | None = None,
+    ) -> None:
+        """Serve in this thread until interrupted (the management command).
+
+        `on_ready` runs once the port is bound (so port 0 can be reported).
+        """
         self._server = StandinHTTPServer((host, port), self)
+        if on_ready is not None:
+            on_ready(self)
         try:
             self._server.serve_forever()
         finally:

@@ -43,11 +43,17 @@ class Command(BaseCommand):
             external_id_field=settings.RXSCALE_API_SKU_EXTERNAL_ID_FIELD,
         )
         standin.seed_from_samples(orders=options["orders"])
-        self.stdout.write(
-            f"RxScale stand-in on http://127.0.0.1:{options['port']}{standin.prefix}/ "
-            f"(webhooks to {options['webhook_url'] or 'nowhere'}); Ctrl-C stops."
-        )
+        webhooks_to = options["webhook_url"] or "nowhere"
+
+        def announce(running: RxScaleStandin) -> None:
+            self.stdout.write(
+                f"RxScale stand-in on {running.base_url}{running.prefix}/ (webhooks to "
+                f"{webhooks_to}). Point the app at it with RXSCALE_API_BASE_URL="
+                f"{running.base_url}. Ctrl-C stops."
+            )
+            self.stdout.flush()
+
         try:
-            standin.serve_forever(port=options["port"])
+            standin.serve_forever(port=options["port"], on_ready=announce)
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
