@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "accounts",
     "pharmacy_orders",
     "inventory",
+    "rxscale",
 ]
 
 MIDDLEWARE = [
@@ -119,8 +120,25 @@ RXSCALE_WEBHOOK_SECRETS = [s for s in env.list("RXSCALE_WEBHOOK_SECRETS", defaul
 
 RXSCALE_API_BASE_URL = env.str("RXSCALE_API_BASE_URL", default="")
 RXSCALE_API_KEY = env.str("RXSCALE_API_KEY", default="")
+# The docs conflict: the newest .md captures and every Swagger URL say /v1/external_pharmacy_api,
+# the older HTML captures and the guides /v1/external-pharmacy-api-v1. Which one the live API
+# serves is unknown; set this if the default answers 404.
 RXSCALE_API_PREFIX = env.str("RXSCALE_API_PREFIX", default="/v1/external_pharmacy_api")
 RXSCALE_PHARMACY_UID = env.str("RXSCALE_PHARMACY_UID", default="")
+# The docs give `pharmacy_uid` as a query parameter "required on most endpoints" for group-wide
+# keys but list it only on the list endpoints. Which others need it is unknown: by default it
+# goes on every request; false sends it on the list endpoints only.
+RXSCALE_PHARMACY_UID_ON_ALL_REQUESTS = env.bool(
+    "RXSCALE_PHARMACY_UID_ON_ALL_REQUESTS", default=True
+)
+# Every API call has a timeout: a hung RxScale must never hang a worker.
+RXSCALE_API_TIMEOUT_SECONDS = env.float("RXSCALE_API_TIMEOUT_SECONDS", default=10.0)
+# The bodies of PATCH …/pharmacy_skus/{uid}/stock and …/external_id are not documented (their
+# sections were not retrievable); these field names are guesses to confirm against Swagger.
+RXSCALE_API_SKU_STOCK_FIELD = env.str("RXSCALE_API_SKU_STOCK_FIELD", default="stock")
+RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
+    "RXSCALE_API_SKU_EXTERNAL_ID_FIELD", default="external_id"
+)
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
 
@@ -174,5 +192,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request at INFO; the RxScale client's callers log what matters.
+        "httpx": {"level": "WARNING"},
+    },
 }

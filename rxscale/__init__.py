@@ -1,0 +1,6 @@
+"""The link with RxScale, both directions (issue 8).
+
+Out: the External Pharmacy API client (`client.py`, `errors.py`) and the loopback stand-in
+that plays RxScale for tests and the demo (`standin/`). The inbox, outbox and sync move or
+arrive here in later steps.
+"""
