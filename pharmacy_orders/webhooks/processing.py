@@ -13,7 +13,6 @@ writes and the row's new status commit together. What can go wrong ends in one o
 
 import logging
 import traceback
-from collections import Counter
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -22,9 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.storable import single_line, storable_json, storable_text
-from common.validation import raw_snapshot_head
 from common.workqueue import (
-    claim_due,
     claim_one,
     is_transient,
     lease_release_fields,
@@ -46,67 +43,6 @@ Status = WebhookDelivery.Status
 
 def _pending():
     return WebhookDelivery.objects.filter(status__in=PENDING_STATUSES)
-
-
-def inbox_process_due(*, worker_id: str, limit: int) -> int:
-    """Claim up to `limit` due deliveries and apply each. Returns how many were claimed."""
-    delivery_ids = claim_due(_pending(), worker_id=worker_id, limit=limit)
-    for delivery_id in _newest_first(delivery_ids):
-        delivery_run(delivery_id=delivery_id, worker_id=worker_id)
-    return len(delivery_ids)
-
-
-# Subjects whose deliveries are full snapshots ordered by `data.updated_at` (newest wins).
-# Not meetings (their history keeps every change) nor prescriptions (arrival order).
-_SNAPSHOT_KINDS = (WebhookDelivery.SubjectKind.ORDER, WebhookDelivery.SubjectKind.PHARMACY_SKU)
-
-
-def _newest_first(delivery_ids: list[int]) -> list[int]:
-    """The claimed rows in claim order, except that several snapshots of one order or
-    pharmacy SKU go newest first, in the place of the first of them.
-
-    The older ones then meet the newer snapshot applied and are stale before validation (the
-    handlers), which is most of the cost of a delivery. The final state is the same as in
-    claim order; only the intermediate states are never applied (no history rows for them),
-    as if RxScale had sent the newest alone. One query per batch (the bodies are small: the
-    PDF is in storage).
-    """
-    if len(delivery_ids) < 2:
-        return delivery_ids
-    rows = WebhookDelivery.objects.filter(
-        pk__in=delivery_ids, subject_kind__in=_SNAPSHOT_KINDS
-    ).values_list("pk", "subject_kind", "subject_uid", "body")
-    subjects, bodies = {}, {}
-    for pk, kind, uid, body in rows:
-        if uid:
-            subjects[pk], bodies[pk] = (kind, uid), body
-    counts = Counter(subjects.values())
-    groups: dict[tuple[str, str], list[int]] = {}
-    for pk in delivery_ids:
-        if counts[subjects.get(pk)] > 1:
-            groups.setdefault(subjects[pk], []).append(pk)
-    if not groups:
-        return delivery_ids
-    for subject, members in groups.items():
-        # Stable: equal (or unreadable, last) times keep claim order.
-        groups[subject] = sorted(members, key=lambda pk: _raw_updated_at(bodies[pk]), reverse=True)
-    ordered: list[int] = []
-    placed: set[tuple[str, str]] = set()
-    for pk in delivery_ids:
-        subject = subjects.get(pk)
-        if subject not in groups:
-            ordered.append(pk)
-        elif subject not in placed:  # at the first of them, all of them
-            ordered.extend(groups[subject])
-            placed.add(subject)
-    return ordered
-
-
-def _raw_updated_at(body: bytes) -> float:
-    """`data.updated_at` of a stored body as validation would read it; -1 if it would not."""
-    payload, _ = parse_json_object(bytes(body))
-    updated_at = raw_snapshot_head(payload)[1] if payload is not None else None
-    return updated_at.timestamp() if updated_at is not None else -1.0
 
 
 def delivery_process_now(*, delivery_id: int) -> str | None:

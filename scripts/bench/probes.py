@@ -86,8 +86,9 @@ def _describe(sqls: list[str], seconds: float) -> dict:
 
 def _process_one(delivery_id: int) -> tuple[str, list[str], float]:
     """The worker path: claim due rows (only this one is due) and apply it."""
+    from pharmacy_orders.webhooks.batches import inbox_process_due
     from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
-    from pharmacy_orders.webhooks.processing import delivery_process_now, inbox_process_due
+    from pharmacy_orders.webhooks.processing import delivery_process_now
 
     others = (
         WebhookDelivery.objects.filter(status__in=PENDING_STATUSES).exclude(pk=delivery_id).exists()

@@ -165,3 +165,63 @@ def test_snapshots_of_one_order_in_one_batch_apply_newest_first(durable, client,
     assert order.status == "on-hold"
     changes = order.status_changes.order_by("id").values_list("to_status", flat=True)
     assert list(changes) == [created["data"]["status"], "on-hold"]
+
+
+def test_a_worker_takes_the_whole_backlog_of_an_order_it_claims(durable, client, payload):
+    # given an order, then three newer snapshots of it waiting behind another order's delivery
+    created = payload("pharmacy_order_created")
+    post_signed(client, created)
+    _work()
+    base = created["data"]["updated_at"]
+    first = delivery_of(
+        post_signed(
+            client, payload("pharmacy_order_updated", status="pending review", updated_at=base + 1)
+        )
+    ).pk
+    post_signed(client, payload("pharmacy_order_created", uid="po-other"))
+    later = [
+        delivery_of(
+            post_signed(
+                client, payload("pharmacy_order_updated", status=status, updated_at=base + n)
+            )
+        ).pk
+        for n, status in enumerate(["in-progress", "on-hold"], start=2)
+    ]
+
+    # when a worker claims batches of one: the first batch holds only the oldest snapshot
+    _work("--batch", "1")
+
+    # then it took the order's later snapshots along, applied the newest, and the rest were
+    # stale; the other order was applied too
+    statuses = dict(
+        WebhookDelivery.objects.filter(pk__in=[first, *later]).values_list("pk", "status")
+    )
+    assert [statuses[pk] for pk in [first, *later]] == [
+        Status.STALE,
+        Status.STALE,
+        Status.PROCESSED,
+    ]
+    assert PharmacyOrder.objects.get(uid="po-abc123").status == "on-hold"
+    assert PharmacyOrder.objects.filter(uid="po-other").exists()
+
+
+def test_when_the_newest_snapshot_fails_the_next_newest_is_applied(durable, client, payload):
+    # given an order, then two newer snapshots waiting, the newest of them broken
+    created = payload("pharmacy_order_created")
+    post_signed(client, created)
+    _work()
+    base = created["data"]["updated_at"]
+    good = post_signed(
+        client, payload("pharmacy_order_updated", status="in-progress", updated_at=base + 1)
+    )
+    broken = payload("pharmacy_order_updated", status="on-hold", updated_at=base + 2)
+    broken["data"]["order_items"][0]["amount"] = "one"
+    bad = post_signed(client, broken)
+
+    # when one worker takes both in one batch
+    _work("--batch", "10")
+
+    # then the broken one failed and the older, valid one was applied, not skipped
+    assert delivery_of(bad).status == Status.FAILED
+    assert delivery_of(good).status == Status.PROCESSED
+    assert PharmacyOrder.objects.get().status == "in-progress"
