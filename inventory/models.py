@@ -101,6 +101,21 @@ class PharmacySku(models.Model):
         return None if self.price is None else Decimal(self.price) / 100
 
 
+# Fields of a pharmacy SKU whose changes the ledger records, in display order.
+LEDGER_FIELDS = (
+    "stock",
+    "reserved_amount",
+    "price",
+    "external_id",
+    "markup",
+    "priority",
+    "type",
+    "shop_identifier",
+    "pharmacy_uid",
+    "rx_deleted_at",
+)
+
+
 class StockLedgerEntry(models.Model):
     """One change of a pharmacy SKU, append-only. `changes` maps field -> {"old", "new"}.
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from common.content_hash import content_sha256
 from common.text import clean_typed_text
-from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
+from inventory.models import LEDGER_FIELDS, PharmacySku, Product, Sku, StockLedgerEntry
 from inventory.sku_payload import product_values, sku_values
 from inventory.snapshot_ties import (
     PharmacySkuSnapshotOutcome,
@@ -35,20 +35,6 @@ logger = logging.getLogger(__name__)
 MAX_STOCK = 1_000_000
 MAX_THRESHOLD = 1_000_000
 MAX_REASON_LENGTH = 500
-
-# Fields of a pharmacy SKU whose changes the ledger records, in display order.
-LEDGER_FIELDS = (
-    "stock",
-    "reserved_amount",
-    "price",
-    "external_id",
-    "markup",
-    "priority",
-    "type",
-    "shop_identifier",
-    "pharmacy_uid",
-    "rx_deleted_at",
-)
 
 
 def _ledger_value(value):

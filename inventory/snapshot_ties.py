@@ -13,7 +13,7 @@ SKU's own figures are always decided under that lock.
 from dataclasses import dataclass
 from datetime import datetime
 
-from inventory.models import PharmacySku, StockLedgerEntry
+from inventory.models import LEDGER_FIELDS, PharmacySku, StockLedgerEntry
 from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
@@ -25,18 +25,8 @@ class PharmacySkuSnapshotOutcome:
     warnings: tuple[str, ...] = ()
 
 
-# The figures a stock snapshot reports that the ledger shows.
-_REPORTED = (
-    "stock",
-    "reserved_amount",
-    "price",
-    "external_id",
-    "markup",
-    "priority",
-    "type",
-    "shop_identifier",
-    "pharmacy_uid",
-)
+# The figures a stock snapshot reports that the ledger shows (a deletion is applied on a tie).
+_REPORTED = tuple(name for name in LEDGER_FIELDS if name != "rx_deleted_at")
 
 
 def pharmacy_sku_is_tie(pharmacy_sku: PharmacySku, snapshot: dict, content_sha: str) -> bool:
