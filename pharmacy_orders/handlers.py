@@ -48,7 +48,6 @@ def handle_pharmacy_order_event(*, delivery: WebhookDelivery, payload: dict) -> 
         subject_kind=Kind.ORDER,
         subject_uid=outcome.order.uid,
         event_timestamp=envelope["timestamp"],
-        pdf_sha256=outcome.pdf_sha256,
         warnings=[*reading.warnings, *outcome.warnings, *problem],
     )
 

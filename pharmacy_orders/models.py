@@ -67,7 +67,8 @@ class PharmacyOrder(models.Model):
     # Choices are the documented statuses; an unknown one is stored as it came (tolerant reader).
     status = models.CharField(max_length=64, choices=OrderStatus.choices, db_index=True)
     # When the status was last set, by an RxScale snapshot (its updated_at) or a staff action
-    # (now): a snapshot older than a staff action does not undo it (newest wins by time).
+    # (now): a snapshot older than a staff action does not undo it (newest wins by time),
+    # except RxScale's final decisions (cancelled, completed, deleted), which always win.
     status_set_at = models.DateTimeField(null=True, blank=True)
     name = models.CharField(max_length=128, blank=True)
     custom_data = models.JSONField(default=dict, blank=True)

@@ -39,7 +39,6 @@ from pharmacy_orders.webhooks.models import WebhookDelivery
 class OrderSnapshotOutcome:
     order: PharmacyOrder
     stale: bool
-    pdf_sha256: str = ""
     prescription_problem: str = ""
     # For the delivery: conflicts with staff actions, ties.
     warnings: tuple[str, ...] = ()
@@ -226,9 +225,7 @@ def order_apply_snapshot(
                 pdf_content=pdf_content,
                 delivery=delivery,
             )
-            return OrderSnapshotOutcome(
-                order=order, stale=False, pdf_sha256=pdf_sha, warnings=tuple(warnings)
-            )
+            return OrderSnapshotOutcome(order=order, stale=False, warnings=tuple(warnings))
     # Lock order: order, then pharmacy, then SKUs and pharmacy SKUs by uid.
     fields["pharmacy"] = _pharmacy_upsert(
         snapshot.get("pharmacy"), None if created else order.pharmacy
@@ -275,7 +272,6 @@ def order_apply_snapshot(
     return OrderSnapshotOutcome(
         order=order,
         stale=False,
-        pdf_sha256=outcome_sha,
         prescription_problem=problem,
         warnings=tuple(warnings),
     )

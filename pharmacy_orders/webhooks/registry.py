@@ -42,7 +42,6 @@ class HandlerResult:
     subject_kind: str
     subject_uid: str
     event_timestamp: datetime | None = None
-    pdf_sha256: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
