@@ -231,7 +231,7 @@ def _validate_input(transition: Transition, reason: str, confirm: bool) -> None:
         )
     if transition.confirmation_required and not confirm:
         raise TransitionInvalid(
-            "Confirm the cancellation: RxScale may re-route the order to another pharmacy.",
+            "Confirm the cancellation: it cannot be undone here.",
             field="confirm",
         )
 

@@ -216,11 +216,13 @@ def test_an_order_that_arrived_on_hold_resumes_to_pending_review(pta_client, mak
 # --- Cancel ----------------------------------------------------------------------------------
 
 
-def test_cancel_form_says_rxscale_may_re_route(pharmacist_client, order):
+def test_cancel_form_says_rxscale_is_not_told(pharmacist_client, order):
     page = pharmacist_client.get(f"/orders/{order.uid}/").content.decode()
 
-    assert "RxScale, which may re-route it to another pharmacy" in page
-    assert "I understand that RxScale may re-route this order" in page
+    assert "does not tell RxScale yet" in page
+    assert "I understand that this cancels the order here only" in page
+    assert "sent to RxScale as the on-hold comment" not in page
+    assert 'data-testid="local-only-banner"' in page
 
 
 @pytest.mark.parametrize(
