@@ -6,14 +6,21 @@ NOTIFY on `WORK_QUEUE_CHANNEL` (workers LISTEN); elsewhere workers poll. A lost 
 at most one poll interval, never a row.
 """
 
-from django.db import connection
+import logging
+from functools import partial
+
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks import task_backends
 from django_tasks.backends.base import BaseTaskBackend
+from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import get_random_id
 
 WORK_QUEUE_CHANNEL = "work_queue"
+
+logger = logging.getLogger(__name__)
 
 
 def wake_workers() -> None:
@@ -47,3 +54,35 @@ class WakeWorkersBackend(BaseTaskBackend):
         )
         task_enqueued.send(type(self), task_result=result)
         return result
+
+
+def processes_inline() -> bool:
+    """Whether an enqueued task has already run when `enqueue` returns (the immediate mode)."""
+    return isinstance(task_backends["default"], ImmediateBackend)
+
+
+def enqueue_for_new_row(task: Task, *args) -> None:
+    """Have `task` run for a queue row written in the current transaction.
+
+    The wake-up backend's NOTIFY is sent inside that transaction when there is one: PostgreSQL
+    delivers it at commit and drops it on rollback, so a worker never wakes for a row it
+    cannot see yet. Sent after commit, the NOTIFY would be a transaction of its own (a NOTIFY
+    always takes a transaction id: its own commit record and WAL flush, under the lock that
+    serialises every notifying commit). Inside, a failing NOTIFY fails the row's transaction,
+    as any database error would. Without a transaction (a row alone, in autocommit) the row
+    is committed already. Any other backend runs the task after commit: the immediate one
+    processes the row inline, and must see it committed.
+    """
+    if connection.in_atomic_block and isinstance(task_backends["default"], WakeWorkersBackend):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(partial(enqueue_logged, task, *args))
+
+
+def enqueue_logged(task: Task, *args) -> None:
+    """Enqueue after commit; a failure is logged, not raised: the row is committed and due,
+    so the next worker poll claims it all the same."""
+    try:
+        task.enqueue(*args)
+    except Exception:
+        logger.exception("could not enqueue %s%r", task.name, args)

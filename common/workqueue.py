@@ -76,41 +76,30 @@ def claim_due(pending: QuerySet, *, worker_id: str, limit: int) -> list[int]:
     that is working on them are skipped, not waited for. Commits before returning.
     """
     now = timezone.now()
+    return _claim(pending.filter(next_attempt_at__lte=now), now, worker_id=worker_id, limit=limit)
+
+
+def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
+    """Lease one row now, whatever its due time (inline processing, reprocess)."""
+    return bool(_claim(pending.filter(pk=pk), timezone.now(), worker_id=worker_id, limit=1))
+
+
+def _claim(rows: QuerySet, now, *, worker_id: str, limit: int) -> list[int]:
+    """Lease the first `limit` of `rows` that no live lease or row lock holds."""
     with transaction.atomic():
         ids = list(
-            pending.filter(next_attempt_at__lte=now)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+            rows.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
             .order_by("next_attempt_at", "pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
         if ids:
-            pending.model.objects.filter(pk__in=ids).update(
+            rows.model.objects.filter(pk__in=ids).update(
                 lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 leased_by=worker_id,
                 attempts=F("attempts") + 1,
             )
     return ids
-
-
-def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
-    """Lease one row now, whatever its due time (inline processing, reprocess)."""
-    now = timezone.now()
-    with transaction.atomic():
-        free = (
-            pending.filter(pk=pk)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-        )
-        if not list(free):
-            return False
-        pending.model.objects.filter(pk=pk).update(
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            leased_by=worker_id,
-            attempts=F("attempts") + 1,
-        )
-    return True
 
 
 def lease_release_fields() -> dict:

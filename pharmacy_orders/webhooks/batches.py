@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from common.validation import raw_snapshot_head
 from common.workqueue import claim_due, lease_release_fields
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
+from pharmacy_orders.webhooks.models import (
+    WebhookDelivery,
+    pending_deliveries,
+)
 from pharmacy_orders.webhooks.payload import parse_json_object
 from pharmacy_orders.webhooks.processing import delivery_run
 
@@ -29,14 +32,10 @@ SAME_SUBJECT_LIMIT = 200
 _SETTLED = (Status.PROCESSED, Status.STALE)
 
 
-def _pending():
-    return WebhookDelivery.objects.filter(status__in=PENDING_STATUSES)
-
-
 def inbox_process_due(*, worker_id: str, limit: int) -> int:
     """Claim up to `limit` due deliveries, plus the other due snapshots of the same orders and
     pharmacy SKUs, and apply them. Returns how many were claimed."""
-    delivery_ids = claim_due(_pending(), worker_id=worker_id, limit=limit)
+    delivery_ids = claim_due(pending_deliveries(), worker_id=worker_id, limit=limit)
     delivery_ids += _claim_same_subjects(delivery_ids, worker_id=worker_id)
     for group in _subject_groups(delivery_ids):
         _run_newest_first(group, worker_id=worker_id)
@@ -56,7 +55,7 @@ def _claim_same_subjects(delivery_ids: list[int], *, worker_id: str) -> list[int
     same_subject = Q()
     for kind, uid in subjects:
         same_subject |= Q(subject_kind=kind, subject_uid=uid)
-    siblings = _pending().filter(same_subject).exclude(pk__in=delivery_ids)
+    siblings = pending_deliveries().filter(same_subject).exclude(pk__in=delivery_ids)
     return claim_due(siblings, worker_id=worker_id, limit=SAME_SUBJECT_LIMIT)
 
 
@@ -101,7 +100,7 @@ def _run_newest_first(group: list[tuple[int, float]], *, worker_id: str) -> None
 def _mark_stale(delivery_ids: list[int], *, worker_id: str) -> None:
     """Strictly older than a snapshot the subject already holds: nothing to apply."""
     if delivery_ids:
-        _pending().filter(pk__in=delivery_ids, leased_by=worker_id).update(
+        pending_deliveries().filter(pk__in=delivery_ids, leased_by=worker_id).update(
             status=Status.STALE, processed_at=timezone.now(), **lease_release_fields()
         )
 

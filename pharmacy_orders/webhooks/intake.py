@@ -5,16 +5,13 @@ import json
 import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tasks import task_backends
-from django_tasks.backends.immediate import ImmediateBackend
 
 from common.storable import single_line, storable_text
-from common.tasks_backend import WakeWorkersBackend
+from common.tasks_backend import enqueue_for_new_row, enqueue_logged, processes_inline
 from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
 from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
 from pharmacy_orders.webhooks.pdf_intake import body_read, pdf_intake_prepare
@@ -104,7 +101,7 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
                 subject_uid=storable_text(subject_uid, 64),
             )
             if status == WebhookDelivery.Status.RECEIVED:
-                _processing_enqueue_at_commit(delivery.pk)
+                enqueue_for_new_row(_processing_task(), delivery.pk)
     except IntegrityError:
         # A repeat (RxScale's retry), or a concurrent identical delivery won the insert.
         return _repeat_outcome(dedupe_key)
@@ -117,7 +114,7 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
         single_line(event_type),
         status,
     )
-    if status == WebhookDelivery.Status.RECEIVED and _processes_inline():
+    if status == WebhookDelivery.Status.RECEIVED and processes_inline():
         # Processed by now; tell the sender what happened.
         delivery.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(delivery, duplicate=False)
@@ -134,27 +131,6 @@ def _insert_transaction(*, document: bool) -> AbstractContextManager:
     return nullcontext()
 
 
-def _processing_enqueue_at_commit(delivery_id: int) -> None:
-    """Have the delivery processed once its row is committed.
-
-    The wake-up backend's NOTIFY is sent inside the INSERT's transaction when there is one:
-    PostgreSQL delivers it at commit and drops it on rollback, so a worker never wakes for a
-    row it cannot see yet. Sent after commit, the NOTIFY would be a transaction of its own (a
-    NOTIFY always takes a transaction id, so: its own commit record and WAL flush, under the
-    lock that serialises every notifying commit). Inside, a failing NOTIFY fails the
-    delivery's transaction: nothing is stored and RxScale retries, as for any database error.
-    Without a transaction (a delivery alone, in autocommit) the row is committed already.
-    Any other backend runs the task after commit: the immediate one processes the row inline,
-    and must see it committed.
-    """
-    if transaction.get_connection().in_atomic_block and isinstance(
-        task_backends["default"], WakeWorkersBackend
-    ):
-        _processing_task().enqueue(delivery_id)
-    else:
-        transaction.on_commit(partial(_enqueue_processing, delivery_id))
-
-
 def _processing_task():
     from pharmacy_orders.tasks import process_webhook_delivery
 
@@ -165,22 +141,10 @@ def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
     """A pending original is a row in the queue: workers claim it without help. Inline, with
     no worker running, RxScale's retry is what gives a waiting row its next attempt."""
     original = WebhookDelivery.objects.get(dedupe_key=dedupe_key)
-    if original.status in PENDING_STATUSES and _processes_inline():
-        _enqueue_processing(original.pk)
+    if original.status in PENDING_STATUSES and processes_inline():
+        enqueue_logged(_processing_task(), original.pk)
         original.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(original, duplicate=True)
-
-
-def _processes_inline() -> bool:
-    return isinstance(task_backends["default"], ImmediateBackend)
-
-
-def _enqueue_processing(delivery_id: int) -> None:
-    try:
-        _processing_task().enqueue(delivery_id)
-    except Exception:
-        # The row is committed and due: the next worker poll claims it all the same.
-        logger.exception("could not enqueue webhook delivery %s", delivery_id)
 
 
 def payload_for_display(delivery: WebhookDelivery) -> str:

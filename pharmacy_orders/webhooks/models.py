@@ -71,3 +71,8 @@ class WebhookDelivery(QueueRow):
 
 PENDING_STATUSES = (WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.RETRYING)
 FINAL_STATUSES = tuple(s for s in WebhookDelivery.Status if s not in PENDING_STATUSES)
+
+
+def pending_deliveries() -> models.QuerySet:
+    """The work queue: deliveries still to be applied."""
+    return WebhookDelivery.objects.filter(status__in=PENDING_STATUSES)

@@ -29,7 +29,11 @@ from common.workqueue import (
     worker_identity,
 )
 from pharmacy_orders.services.audit import AuditAction, audit_record
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
+from pharmacy_orders.webhooks.models import (
+    PENDING_STATUSES,
+    WebhookDelivery,
+    pending_deliveries,
+)
 from pharmacy_orders.webhooks.payload import parse_json_object
 from pharmacy_orders.webhooks.registry import (
     PayloadInvalid,
@@ -41,10 +45,6 @@ logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 
 
-def _pending():
-    return WebhookDelivery.objects.filter(status__in=PENDING_STATUSES)
-
-
 def delivery_process_now(*, delivery_id: int) -> str | None:
     """Claim this one delivery and apply it now (the inline path, reprocessing).
 
@@ -52,7 +52,7 @@ def delivery_process_now(*, delivery_id: int) -> str | None:
     (another worker is on it).
     """
     worker_id = worker_identity()
-    if not claim_one(_pending(), pk=delivery_id, worker_id=worker_id):
+    if not claim_one(pending_deliveries(), pk=delivery_id, worker_id=worker_id):
         return None
     return delivery_run(delivery_id=delivery_id, worker_id=worker_id)
 
@@ -139,7 +139,10 @@ def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
     try:
         with transaction.atomic():
             delivery = (
-                _pending().select_for_update().filter(pk=delivery_id, leased_by=worker_id).first()
+                pending_deliveries()
+                .select_for_update()
+                .filter(pk=delivery_id, leased_by=worker_id)
+                .first()
             )
             if delivery is None:
                 return ""
