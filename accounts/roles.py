@@ -23,8 +23,8 @@ _ADMIN = [
     "pharmacy_orders.add_shippingmethodmapping",
     "pharmacy_orders.change_shippingmethodmapping",
     "pharmacy_orders.delete_shippingmethodmapping",
-    "pharmacy_orders.view_webhookdelivery",
-    "pharmacy_orders.reprocess_webhookdelivery",
+    "rxscale.view_webhookdelivery",
+    "rxscale.reprocess_webhookdelivery",
     "pharmacy_orders.view_auditentry",
     "pharmacy_orders.view_patientdoctormeeting",
     "pharmacy_orders.view_prescription",
@@ -48,6 +48,7 @@ def roles_sync(apps) -> None:
     `apps` is the app registry: the historical one in a migration, the real one otherwise.
     """
     from django.contrib.auth.management import create_permissions
+    from django.db.models import Q
 
     # Permissions are normally created after all migrations; the groups need them now.
     for app_config in apps.get_app_configs():
@@ -60,9 +61,10 @@ def roles_sync(apps) -> None:
     permission_model = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
-        wanted = [name.split(".") for name in names]
-        permissions = [
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in wanted
-        ]
-        group.permissions.add(*permissions)
+        wanted = Q()
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        # In an early migration a later app's models (and so its permissions) may not exist
+        # yet: what is missing now is added by the post_migrate sync after the last migration.
+        group.permissions.add(*permission_model.objects.filter(wanted))

@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from pharmacy_orders.webhooks.signature import matching_secret_index
+from rxscale.inbox.signature import matching_secret_index
 
 
 @csrf_exempt

@@ -141,6 +141,8 @@ RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
 )
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
+# The worklist flags an order whose change has waited this long to reach RxScale.
+RXSCALE_OUTBOX_LONG_PENDING_MINUTES = env.int("RXSCALE_OUTBOX_LONG_PENDING_MINUTES", default=10)
 
 # The work queues (common/workqueue.py). A lease well under a minute: a killed worker's rows
 # are taken by another worker within this many seconds.

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from pharmacy_orders.webhooks.views import rxscale_webhook
+from rxscale.inbox.views import rxscale_webhook
 
 urlpatterns = [
     re_path(r"^webhooks/rxscale/?$", rxscale_webhook, name="rxscale-webhook"),

@@ -1,14 +1,13 @@
 """Webhook handler for stock events (called by the intake's dispatcher)."""
 
+from common.events import Delivery, HandlerResult, SubjectKind
 from common.validation import is_older, raw_snapshot_head, validated_event
 from inventory.models import PharmacySku
 from inventory.payloads import PharmacySkuStockPayload
 from inventory.services import pharmacy_sku_apply_snapshot
-from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.registry import HandlerResult
 
 
-def handle_stock_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+def handle_stock_event(*, delivery: Delivery, payload: dict) -> HandlerResult:
     # A strictly older snapshot is stale unread (validation is most of a stock event's cost);
     # the row read here is the one the service would read anyway (`stored`).
     uid, updated_at, timestamp = raw_snapshot_head(payload)
@@ -16,7 +15,7 @@ def handle_stock_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerRe
     if stored is not None and is_older(updated_at, stored.rx_updated_at):
         return HandlerResult(
             stale=True,
-            subject_kind=WebhookDelivery.SubjectKind.PHARMACY_SKU,
+            subject_kind=SubjectKind.PHARMACY_SKU,
             subject_uid=stored.uid,
             event_timestamp=timestamp,
         )
@@ -29,7 +28,7 @@ def handle_stock_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerRe
     )
     return HandlerResult(
         stale=outcome.stale,
-        subject_kind=WebhookDelivery.SubjectKind.PHARMACY_SKU,
+        subject_kind=SubjectKind.PHARMACY_SKU,
         subject_uid=outcome.pharmacy_sku.uid,
         event_timestamp=envelope["timestamp"],
         warnings=[*reading.warnings, *outcome.warnings],

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from common.sync_state import RxScaleSyncFields
+
 
 class Product(models.Model):
     uid = models.CharField(max_length=64, unique=True)
@@ -39,7 +41,7 @@ class Sku(models.Model):
         return f"{self.display_name} (PZN {self.pzn})" if self.pzn else self.display_name
 
 
-class PharmacySku(models.Model):
+class PharmacySku(RxScaleSyncFields):
     """This pharmacy's offer of a SKU: price, stock and what RxScale has reserved against it.
 
     `available` may be negative (RxScale oversells); nothing clamps or forbids it.
@@ -138,7 +140,7 @@ class StockLedgerEntry(models.Model):
     # (newest wins by time): {field: {"value": reported, "held_since": ISO time of the newer}}.
     superseded = models.JSONField(default=dict, blank=True)
     delivery = models.ForeignKey(
-        "pharmacy_orders.WebhookDelivery",
+        "rxscale.WebhookDelivery",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

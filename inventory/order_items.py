@@ -13,10 +13,10 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from common.events import Delivery
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
 from inventory.services import _assign_changes, _ledger_entry, _lock_or_create_pharmacy_sku
 from inventory.sku_payload import product_values, sku_values
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
 def sku_matches(sku: Sku, sku_data: dict) -> bool:
@@ -100,7 +100,7 @@ def pharmacy_skus_ensure_for_order(
     *,
     wanted: dict[str, tuple[dict, Sku]],
     pharmacy_uid: str,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
     seen_at: datetime,
 ) -> dict[str, PharmacySku]:
     """Pharmacy SKUs first seen on an order, several at once: `wanted` maps a pharmacy SKU uid to

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.content_hash import content_sha256
+from common.events import Delivery
 from common.text import clean_typed_text
 from inventory.models import LEDGER_FIELDS, PharmacySku, Product, Sku, StockLedgerEntry
 from inventory.sku_payload import product_values, sku_values
@@ -27,7 +28,6 @@ from inventory.snapshot_ties import (
     pharmacy_sku_apply_tie,
     pharmacy_sku_is_tie,
 )
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _lock_or_create_pharmacy_sku(uid: str, defaults: dict) -> tuple[PharmacySku,
 def pharmacy_sku_apply_snapshot(
     *,
     snapshot: dict,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
     payload_warnings: Sequence[str] = (),
     stored: tuple[str, PharmacySku | None] | None = None,
 ) -> PharmacySkuSnapshotOutcome:
@@ -186,13 +186,13 @@ def pharmacy_sku_apply_snapshot(
 
 
 def _ledger_created(
-    pharmacy_sku: PharmacySku, cause: str, delivery: WebhookDelivery, effective_at: datetime
+    pharmacy_sku: PharmacySku, cause: str, delivery: Delivery, effective_at: datetime
 ) -> None:
     _ledger_entry(pharmacy_sku, cause, delivery, effective_at).save()
 
 
 def _ledger_entry(
-    pharmacy_sku: PharmacySku, cause: str, delivery: WebhookDelivery, effective_at: datetime
+    pharmacy_sku: PharmacySku, cause: str, delivery: Delivery, effective_at: datetime
 ) -> StockLedgerEntry:
     """The unsaved "First seen" entry of a new pharmacy SKU (saved alone or in bulk)."""
     return StockLedgerEntry(

@@ -13,8 +13,8 @@ SKU's own figures are always decided under that lock.
 from dataclasses import dataclass
 from datetime import datetime
 
+from common.events import Delivery
 from inventory.models import LEDGER_FIELDS, PharmacySku, StockLedgerEntry
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _tie_record(
     pharmacy_sku: PharmacySku,
     values: dict,
     content_sha: str,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
 ) -> list[str]:
     """Saves the row and ledgers the tie once per version; returns warnings."""
     if content_sha == pharmacy_sku.rx_snapshot_sha256:
@@ -107,7 +107,7 @@ def pharmacy_sku_apply_tie(
     snapshot: dict,
     values: dict,
     content_sha: str,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
 ) -> PharmacySkuSnapshotOutcome:
     """Apply a tie to `pharmacy_sku` (`values`: the snapshot as model fields). Locks the row
     (again, if the caller holds it already) and re-reads it."""

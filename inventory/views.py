@@ -231,7 +231,7 @@ def _render_detail(
             "ledger_rows": ledger_rows,
             "can_view_ledger": can_view_ledger,
             "link_deliveries": admin.site.has_permission(request)
-            and user.has_perm("pharmacy_orders.view_webhookdelivery"),
+            and user.has_perm("rxscale.view_webhookdelivery"),
             "adjust_form": adjust_form if can_adjust else None,
             "threshold_form": threshold_form if can_set_threshold else None,
             "default_threshold": default_threshold,

@@ -1,5 +1,6 @@
 """Webhook handlers for order, meeting and prescription events (called by the dispatcher)."""
 
+from common.events import Delivery, HandlerResult, SubjectKind
 from common.validation import is_older, raw_snapshot_head, read_payload, validated_event
 from pharmacy_orders.payloads import MeetingPayload, PharmacyOrderPayload, PrescriptionEnvelope
 from pharmacy_orders.services.snapshots import (
@@ -8,13 +9,11 @@ from pharmacy_orders.services.snapshots import (
     order_lock_existing,
     prescription_apply_notification,
 )
-from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.registry import HandlerResult
 
-Kind = WebhookDelivery.SubjectKind
+Kind = SubjectKind
 
 
-def handle_pharmacy_order_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+def handle_pharmacy_order_event(*, delivery: Delivery, payload: dict) -> HandlerResult:
     # An update: lock the order first and leave a strictly older snapshot unread (a burst
     # carries many superseded snapshots, and validation costs more than all the queries of
     # the delivery). Stale changes nothing, so it has no warnings either; an equal
@@ -52,7 +51,7 @@ def handle_pharmacy_order_event(*, delivery: WebhookDelivery, payload: dict) -> 
     )
 
 
-def handle_meeting_event(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+def handle_meeting_event(*, delivery: Delivery, payload: dict) -> HandlerResult:
     envelope, snapshot, reading = validated_event(payload, MeetingPayload, report_unknown=False)
     meeting, stale = meeting_apply_snapshot(
         snapshot=snapshot, event_at=envelope["timestamp"], delivery=delivery
@@ -66,7 +65,7 @@ def handle_meeting_event(*, delivery: WebhookDelivery, payload: dict) -> Handler
     )
 
 
-def handle_prescription_notification(*, delivery: WebhookDelivery, payload: dict) -> HandlerResult:
+def handle_prescription_notification(*, delivery: Delivery, payload: dict) -> HandlerResult:
     envelope, reading = read_payload(PrescriptionEnvelope, payload)
     prescription = prescription_apply_notification(envelope=envelope, delivery=delivery)
     return HandlerResult(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from common.converters import uid_validator
-from pharmacy_orders.webhooks.models import WebhookDelivery
+from common.sync_state import RxScaleSyncFields
 
 __all__ = [
     "AuditEntry",
@@ -22,7 +22,6 @@ __all__ = [
     "PrescriptionChange",
     "PrescriptionDocument",
     "ShippingMethodMapping",
-    "WebhookDelivery",
 ]
 
 
@@ -62,7 +61,7 @@ class PrescriptionDocument(models.Model):
         return f"PDF {self.sha256[:12]} ({self.size} bytes)"
 
 
-class PharmacyOrder(models.Model):
+class PharmacyOrder(RxScaleSyncFields):
     uid = models.CharField(max_length=64, unique=True)
     # Choices are the documented statuses; an unknown one is stored as it came (tolerant reader).
     status = models.CharField(max_length=64, choices=OrderStatus.choices, db_index=True)
@@ -119,6 +118,9 @@ class PharmacyOrder(models.Model):
     rx_snapshot_sha256 = models.CharField(max_length=64, blank=True)
     needs_confirmation = models.BooleanField(default=False)
     needs_confirmation_reason = models.TextField(blank=True)
+    # Set by the inbox when an RxScale update for this order failed to apply; cleared when a
+    # newer snapshot applies (then the failure no longer hides anything).
+    rx_update_failed_at = models.DateTimeField(null=True, blank=True)
     # The pharmacy's own work.
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -207,7 +209,7 @@ class OrderPrescription(models.Model):
         PrescriptionDocument, on_delete=models.PROTECT, related_name="order_links"
     )
     filename = models.CharField(max_length=255)
-    delivery = models.ForeignKey(WebhookDelivery, null=True, on_delete=models.SET_NULL)
+    delivery = models.ForeignKey("rxscale.WebhookDelivery", null=True, on_delete=models.SET_NULL)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -226,7 +228,9 @@ class OrderStatusChange(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    delivery = models.ForeignKey(WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL)
+    delivery = models.ForeignKey(
+        "rxscale.WebhookDelivery", null=True, blank=True, on_delete=models.SET_NULL
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -249,7 +253,9 @@ class OrderConflict(models.Model):
     rxscale_at = models.DateTimeField(null=True, blank=True)
     kept = models.CharField(max_length=16, help_text="local, rxscale or tie")
     explanation = models.TextField(blank=True)
-    delivery = models.ForeignKey(WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL)
+    delivery = models.ForeignKey(
+        "rxscale.WebhookDelivery", null=True, blank=True, on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -322,7 +328,7 @@ class MeetingChange(models.Model):
     change = models.CharField(max_length=32)
     status = models.CharField(max_length=32, blank=True)
     event_at = models.DateTimeField()
-    delivery = models.ForeignKey(WebhookDelivery, null=True, on_delete=models.SET_NULL)
+    delivery = models.ForeignKey("rxscale.WebhookDelivery", null=True, on_delete=models.SET_NULL)
 
     class Meta:
         ordering = ["event_at", "id"]
@@ -363,7 +369,7 @@ class PrescriptionChange(models.Model):
     old_doctor_uid = models.CharField(max_length=64, blank=True)
     new_doctor_uid = models.CharField(max_length=64, blank=True)
     delivery = models.OneToOneField(
-        WebhookDelivery, null=True, on_delete=models.SET_NULL, related_name="+"
+        "rxscale.WebhookDelivery", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,7 +1,9 @@
 """Read queries for the staff screens and the API. No writes here."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -16,7 +18,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from common.sync_state import SyncState
 from pharmacy_orders.models import (
     AuditEntry,
     OrderItem,
@@ -26,7 +30,6 @@ from pharmacy_orders.models import (
     Pharmacy,
     PharmacyOrder,
     ShippingMethodMapping,
-    WebhookDelivery,
 )
 
 S = OrderStatus
@@ -39,13 +42,6 @@ WORKLIST_STATUSES = [
     S.ON_HOLD,
     S.READY_FOR_PICKUP,
 ]
-
-
-def order_deliveries(uid) -> QuerySet[WebhookDelivery]:
-    """Deliveries about the order `uid` (a value or an OuterRef), failed ones included."""
-    return WebhookDelivery.objects.filter(
-        subject_kind=WebhookDelivery.SubjectKind.ORDER, subject_uid=uid
-    )
 
 
 # Tabs: the default "needs work", then every status, then everything.
@@ -118,6 +114,7 @@ def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
     items = OrderItem.objects.filter(order=OuterRef("pk"))
     item_count = items.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]
     first_method = OrderShopShippingMethod.objects.filter(order=OuterRef("pk")).order_by("id")
+    long_ago = timezone.now() - timedelta(minutes=settings.RXSCALE_OUTBOX_LONG_PENDING_MINUTES)
     return (
         _tab_filter(_filtered_orders(filters), filters.tab)
         .select_related("pharmacy", "claimed_by")
@@ -129,10 +126,8 @@ def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
             # reservation can use the last unit), so it is not flagged here.
             has_oversold_item=Exists(items.filter(pharmacy_sku__available__lt=0)),
             has_out_of_stock_item=Exists(items.filter(pharmacy_sku__stock__lte=0)),
-            has_failed_sync=Exists(
-                order_deliveries(OuterRef("uid")).filter(status=WebhookDelivery.Status.FAILED)
-            ),
             shop_shipping_method_name=Subquery(first_method.values("display_name")[:1]),
+            sync_long_pending=Q(sync_state=SyncState.PENDING, sync_pending_since__lt=long_ago),
         )
         .order_by("-priority", F("received_at").asc(nulls_last=True), "id")
     )
@@ -212,7 +207,7 @@ def order_warnings(order: PharmacyOrder) -> list[tuple[str, str]]:
             warnings.append(("danger", f"Out of stock: {name}."))
     if order.prescription_problem:
         warnings.append(("danger", f"Prescription problem: {order.prescription_problem}"))
-    if order_deliveries(order.uid).filter(status=WebhookDelivery.Status.FAILED).exists():
+    if order.rx_update_failed_at is not None:
         warnings.append(("danger", "An RxScale update for this order failed to apply."))
     return warnings
 

@@ -1,8 +1,11 @@
 """The order page's timeline: everything that happened to one order, oldest first.
 
-Reads only. Imports the selectors it shares (never the other way round).
+Reads only. Imports the selectors it shares (never the other way round). What the RxScale link
+knows about an order (its deliveries and commands) comes from functions that the link
+registers in `TIMELINE_SOURCES` when it loads: this app never imports the link.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +16,6 @@ from pharmacy_orders.models import (
     OrderStatusChange,
     PharmacyOrder,
 )
-from pharmacy_orders.selectors import order_deliveries
 from pharmacy_orders.services.audit import AuditAction
 from pharmacy_orders.services.rxscale_decisions import (
     FIELD_SNAPSHOT,
@@ -43,6 +45,12 @@ class TimelineEntry:
     badge_level: str = ""
     extra: list[str] = field(default_factory=list)
     sides: list[ConflictSide] = field(default_factory=list)
+    # An RxScale delivery's entry: the status changes it caused are shown inside it.
+    delivery_id: int | None = None
+
+
+TimelineSource = Callable[[PharmacyOrder], list[TimelineEntry]]
+TIMELINE_SOURCES: list[TimelineSource] = []
 
 
 _CLAIM_TITLES = {
@@ -64,9 +72,10 @@ _CONFLICT_LOOK = {
 
 
 def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
-    """Everything that happened to the order, oldest first: RxScale deliveries (with the
-    status change each caused), staff status changes, conflicts between the two, the
-    deletion at RxScale, notes and claims. A fixed number of queries."""
+    """Everything that happened to the order, oldest first: what the registered sources add
+    (RxScale deliveries, with the status change each caused), staff status changes,
+    conflicts between the two, the deletion at RxScale, notes and claims. A fixed number of
+    queries."""
     entries: list[TimelineEntry] = []
     changes = list(order.status_changes.select_related("user"))
     by_delivery: dict[int, list[OrderStatusChange]] = {}
@@ -74,23 +83,13 @@ def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
         if change.delivery_id:
             by_delivery.setdefault(change.delivery_id, []).append(change)
 
-    deliveries = order_deliveries(order.uid).only(
-        "id", "event_type", "status", "received_at", "error"
-    )
     delivery_ids = set()
-    for delivery in deliveries:
-        delivery_ids.add(delivery.pk)
-        caused = by_delivery.get(delivery.pk, [])
-        entries.append(
-            TimelineEntry(
-                at=delivery.received_at,
-                kind="delivery",
-                title=f"RxScale: {delivery.event_type or 'delivery'}",
-                badge=delivery.status,
-                text=delivery.error,
-                extra=[_change_text(c) for c in caused],
-            )
-        )
+    for source in TIMELINE_SOURCES:
+        for entry in source(order):
+            if entry.delivery_id is not None:
+                delivery_ids.add(entry.delivery_id)
+                entry.extra += [_change_text(c) for c in by_delivery.get(entry.delivery_id, [])]
+            entries.append(entry)
     for change in changes:
         if change.delivery_id in delivery_ids:
             continue

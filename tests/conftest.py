@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.roles import PHARMACIST, PHARMACY_ADMIN, PHARMACY_STAFF
-from pharmacy_orders.webhooks.payload import encode_body
-from pharmacy_orders.webhooks.samples import build_payload
-from pharmacy_orders.webhooks.signature import sign
+from rxscale.inbox.payload import encode_body
+from rxscale.inbox.samples import build_payload
+from rxscale.inbox.signature import sign
 
 SECRET = "whsec_test_primary"
 SECOND_SECRET = "whsec_test_secondary"

@@ -5,10 +5,10 @@ Every update repeats the whole order, so what is already stored as the payload s
 no writes and as few reads as possible.
 """
 
+from common.events import Delivery
 from inventory.order_items import pharmacy_skus_ensure_for_order, sku_matches, skus_upsert
 from pharmacy_orders.models import OrderItem, OrderShopShippingMethod, PharmacyOrder
 from pharmacy_orders.services.shipping import order_refresh_shipping_identifier
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
 def _text(value) -> str:
@@ -16,7 +16,7 @@ def _text(value) -> str:
 
 
 def order_items_apply(
-    order: PharmacyOrder, items: list[dict], delivery: WebhookDelivery, *, new_order: bool
+    order: PharmacyOrder, items: list[dict], delivery: Delivery, *, new_order: bool
 ) -> None:
     """Make the order's items those of the snapshot. `new_order`: created by this snapshot, so
     it has no items yet (nothing to read)."""

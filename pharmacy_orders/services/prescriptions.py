@@ -1,6 +1,6 @@
 """Prescription PDFs: validated, stored once per content hash, linked to every order.
 
-Intake stores a delivery's PDF before the delivery row exists (pharmacy_orders/webhooks/
+Intake stores a delivery's PDF before the delivery row exists (rxscale/inbox/
 pdf_intake.py), so the inbox never holds the content: the stored body names the document by
 `content_sha256`, or says why there is none (`content_problem`). The handler then only links
 the document to the order.
@@ -22,14 +22,14 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
-from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
-from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.payload import (
+from common.events import (
     PDF_CONTENT_KEY,
     PDF_DISCARDED_KEY,
     PDF_PROBLEM_KEY,
     PDF_REFERENCE_KEY,
+    Delivery,
 )
+from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
 
 PDF_MAGIC = b"%PDF-"
 STORAGE_DIR = "prescriptions"
@@ -150,7 +150,7 @@ def _decode_pdf(content_base64: str) -> tuple[bytes | None, str]:
 
 
 def order_prescription_apply(
-    *, order: PharmacyOrder, file_data: dict, delivery: WebhookDelivery, new_order: bool = False
+    *, order: PharmacyOrder, file_data: dict, delivery: Delivery, new_order: bool = False
 ) -> PrescriptionOutcome:
     """Link the snapshot's prescription file to the order and make it current.
 

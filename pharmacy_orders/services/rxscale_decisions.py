@@ -18,10 +18,10 @@ import hashlib
 from datetime import datetime
 
 from common.content_hash import content_sha256
+from common.events import Delivery
 from pharmacy_orders.models import OrderConflict, OrderItem, OrderStatusChange, PharmacyOrder
 from pharmacy_orders.services.prescriptions import PDF_MAGIC, prescription_document_store
 from pharmacy_orders.services.workflow import FINAL_STATUSES, order_status_set, status_label
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 KEPT_LOCAL, KEPT_RXSCALE, KEPT_TIE = "local", "rxscale", "tie"
 FIELD_STATUS, FIELD_SNAPSHOT = "status", "snapshot"
@@ -66,7 +66,7 @@ def _conflict_record(
     rxscale_at: datetime,
     kept: str,
     explanation: str,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
 ) -> bool:
     """Record a conflict once: a reprocess or a re-sent body finds it already there."""
     lookup = {
@@ -85,7 +85,7 @@ def _conflict_record(
 
 
 def order_status_from_snapshot(
-    *, order: PharmacyOrder, status: str, snapshot: dict, delivery: WebhookDelivery
+    *, order: PharmacyOrder, status: str, snapshot: dict, delivery: Delivery
 ) -> list[str]:
     """Set the snapshot's status on the (locked, unsaved) order unless a newer staff action
     holds it; RxScale's final decisions override that too. Returns warnings for the delivery.
@@ -187,7 +187,7 @@ def order_apply_tie(
     content_sha: str,
     pdf_sha: str,
     pdf_content: bytes | None,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
 ) -> list[str]:
     """Apply a snapshot whose `updated_at` equals the applied one's (locked order), when its
     content differs or an earlier tie at that time is still unconfirmed. Saves the order;

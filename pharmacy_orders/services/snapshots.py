@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from common.events import Delivery
 from pharmacy_orders.models import (
     MeetingChange,
     OrderStatusChange,
@@ -32,7 +33,6 @@ from pharmacy_orders.services.rxscale_decisions import (
     order_status_from_snapshot,
     pdf_reference,
 )
-from pharmacy_orders.webhooks.models import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def _pharmacy_upsert(data: dict | None, current: Pharmacy | None) -> Pharmacy | 
 def order_apply_snapshot(
     *,
     snapshot: dict,
-    delivery: WebhookDelivery,
+    delivery: Delivery,
     payload_warnings: Sequence[str] = (),
     rx_extra: Mapping[str, Any] | None = None,
     known: tuple[str, PharmacyOrder | None] | None = None,
@@ -241,8 +241,9 @@ def order_apply_snapshot(
     for name, value in fields.items():
         setattr(order, name, value)
     order_release_if_deleted(order=order, was_deleted=was_deleted)
-    if newer:  # a newer snapshot settles an earlier tie
+    if newer:  # a newer snapshot settles an earlier tie and outdates an earlier failure
         order.needs_confirmation, order.needs_confirmation_reason = False, ""
+        order.rx_update_failed_at = None
     order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=created)
     order_shipping_methods_apply(
         order, snapshot.get("shop_shipping_methods") or [], new_order=created
@@ -278,7 +279,7 @@ def order_apply_snapshot(
 
 
 def meeting_apply_snapshot(
-    *, snapshot: dict, event_at: datetime, delivery: WebhookDelivery
+    *, snapshot: dict, event_at: datetime, delivery: Delivery
 ) -> tuple[PatientDoctorMeeting, bool]:
     """Apply a patient_doctor_meeting_updated snapshot. Returns (meeting, stale).
 
@@ -323,7 +324,7 @@ def meeting_apply_snapshot(
     return meeting, stale
 
 
-def prescription_apply_notification(*, envelope: dict, delivery: WebhookDelivery) -> Prescription:
+def prescription_apply_notification(*, envelope: dict, delivery: Delivery) -> Prescription:
     """Apply a `{category, event, data}` prescription notification.
 
     The envelope has no timestamp, so deliveries apply in arrival order (delivery id); each

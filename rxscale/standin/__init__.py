@@ -142,7 +142,7 @@ class RxScaleStandin:
         No webhooks: the app is expected to learn about seeded data by sync or by the demo's
         own deliveries, not by a burst at start-up.
         """
-        from pharmacy_orders.webhooks.samples import build_payload
+        from rxscale.inbox.samples import build_payload
 
         for number in range(1, orders + 1):
             data = build_payload(

@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 
 from inventory.models import PharmacySku
 from pharmacy_orders.models import PharmacyOrder
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
+from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
 from scripts.bench.client import Burst, send
 from scripts.bench.noise import CpuMeter
 from scripts.bench.report import CORRECTNESS, ScenarioResult

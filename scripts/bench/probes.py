@@ -86,9 +86,9 @@ def _describe(sqls: list[str], seconds: float) -> dict:
 
 def _process_one(delivery_id: int) -> tuple[str, list[str], float]:
     """The worker path: claim due rows (only this one is due) and apply it."""
-    from pharmacy_orders.webhooks.batches import inbox_process_due
-    from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
-    from pharmacy_orders.webhooks.processing import delivery_process_now
+    from rxscale.inbox.batches import inbox_process_due
+    from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
+    from rxscale.inbox.processing import delivery_process_now
 
     others = (
         WebhookDelivery.objects.filter(status__in=PENDING_STATUSES).exclude(pk=delivery_id).exists()
@@ -234,7 +234,7 @@ def probe_memory_intake(pdf_bytes: int) -> dict:
 
 
 def probe_memory_process(delivery_id: int, warm_id: int, body_bytes: int) -> dict:
-    from pharmacy_orders.webhooks.processing import delivery_process_now
+    from rxscale.inbox.processing import delivery_process_now
 
     delivery_process_now(delivery_id=warm_id)  # imports and caches, not counted
     found = _measured(lambda: delivery_process_now(delivery_id=delivery_id), body_bytes)

@@ -9,7 +9,7 @@ until the delivery is final.
 import json
 import time
 
-from pharmacy_orders.webhooks.models import FINAL_STATUSES, WebhookDelivery
+from rxscale.inbox.models import FINAL_STATUSES, WebhookDelivery
 from scripts.bench.client import send
 from scripts.bench.report import CORRECTNESS, ScenarioResult
 from scripts.bench.servers import SECRET, run_probe

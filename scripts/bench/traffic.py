@@ -13,8 +13,8 @@ import json
 import random
 from dataclasses import dataclass, field, replace
 
-from pharmacy_orders.webhooks.samples import build_payload, sample_pdf
-from pharmacy_orders.webhooks.signature import sign
+from rxscale.inbox.samples import build_payload, sample_pdf
+from rxscale.inbox.signature import sign
 
 PHARMACY_UID = "ph-xyz"  # the seed payloads' pharmacy
 STATUSES = ("waiting for pharmacy", "pending review", "in-progress", "on-hold")

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from pharmacy_orders.webhooks.samples import build_payload
+from rxscale.inbox.samples import build_payload
 from tests.conftest import post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)

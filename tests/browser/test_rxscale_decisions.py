@@ -8,7 +8,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from pharmacy_orders.models import OrderStatus
-from pharmacy_orders.webhooks.samples import build_payload
+from rxscale.inbox.samples import build_payload
 from tests.browser.test_orders import send_order, status_badge
 from tests.conftest import post_signed
 

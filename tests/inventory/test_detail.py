@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from inventory.models import PharmacySku, StockLedgerEntry
 from inventory.services import pharmacy_sku_adjust_stock
-from pharmacy_orders.models import WebhookDelivery
+from rxscale.models import WebhookDelivery
 from tests.inventory.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_webhook_cause_links_to_the_delivery_for_admins_who_may_see_it(
 
     html = client.get(DETAIL).content.decode()
 
-    url = reverse("admin:pharmacy_orders_webhookdelivery_change", args=[delivery.pk])
+    url = reverse("admin:rxscale_webhookdelivery_change", args=[delivery.pk])
     assert f'href="{url}"' in html
     assert client.get(url).status_code == 200
 
@@ -98,7 +98,7 @@ def test_webhook_cause_is_named_without_a_link_for_staff(client, pta, sku_a):
 
     delivery = WebhookDelivery.objects.order_by("-id").first()
     assert f"Webhook delivery #{delivery.pk}" in html
-    assert "/admin/pharmacy_orders/webhookdelivery/" not in html
+    assert "/admin/rxscale/webhookdelivery/" not in html
 
 
 def test_staff_adjustment_shows_user_and_reason(client, pta, pharmacy_admin, sku_a):

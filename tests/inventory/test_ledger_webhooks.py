@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import PharmacySku, StockLedgerEntry
 from inventory.services import pharmacy_sku_adjust_stock
-from pharmacy_orders.models import WebhookDelivery
+from rxscale.models import WebhookDelivery
 from tests.inventory.conftest import T0
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from pharmacy_orders.models import AuditEntry, OrderPrescription, PharmacyOrder
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.samples import sample_pdf
 
 FIRST_PDF = sample_pdf(600)
 SECOND_PDF = sample_pdf(900)

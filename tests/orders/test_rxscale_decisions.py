@@ -8,7 +8,8 @@ import time
 import pytest
 from django.core.management import call_command
 
-from pharmacy_orders.models import OrderConflict, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderConflict, PharmacyOrder
+from rxscale.models import WebhookDelivery
 from tests.webhooks.helpers import delivery_of, ts
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from pharmacy_orders.models import PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import PharmacyOrder
+from rxscale.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,16 @@
 """/orders/: what needs work, in the right order, with filters, counts and warnings."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inventory.models import PharmacySku
-from pharmacy_orders.models import OrderStatus, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderStatus, PharmacyOrder
+from rxscale.models import WebhookDelivery
 
 S = OrderStatus
 BASE = 1_780_000_000  # 2026-05-28 20:26:40 UTC
@@ -112,18 +115,25 @@ def test_warnings(pta_client, make_order):
     PharmacySku.objects.filter(uid="psku-456").update(stock=1, reserved_amount=3)
     assert "Oversold" in row()
 
-    assert "Sync failed" not in row()
-    WebhookDelivery.objects.create(
-        dedupe_key="f" * 64,
-        event_type="pharmacy_order_updated",
-        body=b"{}",
-        secret_index=0,
-        secret_fingerprint="x",
-        status=WebhookDelivery.Status.FAILED,
-        subject_kind=WebhookDelivery.SubjectKind.ORDER,
-        subject_uid=order.uid,
+    # (a real failed delivery sets this flag: test_failed_update_is_flagged below)
+    assert "Update failed" not in row()
+    PharmacyOrder.objects.filter(pk=order.pk).update(rx_update_failed_at=timezone.now())
+    assert "Update failed" in row()
+
+    # The outbox's summary: a long-pending command, then a failed one.
+    assert "Sync pending" not in row() and "Not synced" not in row()
+    PharmacyOrder.objects.filter(pk=order.pk).update(
+        sync_state="pending", sync_pending_since=timezone.now()
     )
-    assert "Sync failed" in row()
+    assert "Sync pending" not in row()  # only a long wait is flagged
+    PharmacyOrder.objects.filter(pk=order.pk).update(
+        sync_pending_since=timezone.now() - timedelta(hours=1)
+    )
+    assert "Sync pending" in row()
+    PharmacyOrder.objects.filter(pk=order.pk).update(
+        sync_state="failed", sync_problem="RxScale refused it"
+    )
+    assert "Not synced" in row() and "RxScale refused it" in row()
 
     PharmacyOrder.objects.filter(pk=order.pk).update(prescription_problem="Not a PDF")
     assert "Rx problem" in row()
@@ -183,7 +193,7 @@ def test_a_delivery_that_failed_to_apply_is_flagged_on_list_page_and_timeline(
     failed = WebhookDelivery.objects.get(status=WebhookDelivery.Status.FAILED)
     assert failed.subject_uid == order.uid
 
-    assert "Sync failed" in worklist(pta_client)
+    assert "Update failed" in worklist(pta_client)
     page = pta_client.get(f"/orders/{order.uid}/").content.decode()
     assert "An RxScale update for this order failed to apply." in page
     assert "RxScale: pharmacy_order_updated" in page

@@ -13,7 +13,8 @@ from django.db.models import Count
 from django.test import Client
 
 from inventory.models import PharmacySku, StockLedgerEntry
-from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.queue.workers import (
     kill,

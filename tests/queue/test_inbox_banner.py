@@ -4,7 +4,8 @@ the admin's delivery list."""
 import pytest
 from django.test import Client
 
-from pharmacy_orders.models import OrderStatusChange, WebhookDelivery
+from pharmacy_orders.models import OrderStatusChange
+from rxscale.models import WebhookDelivery
 from tests.faults import fault_on_insert
 from tests.webhooks.helpers import Status, delivery_of
 
@@ -53,7 +54,7 @@ def test_no_banner_when_nothing_needs_attention(deliver, payload, pharmacy_admin
 
 
 def test_the_admin_delivery_list_shows_the_counts(one_failed_one_retrying, pharmacy_admin):
-    page = _logged_in(pharmacy_admin).get("/admin/pharmacy_orders/webhookdelivery/")
+    page = _logged_in(pharmacy_admin).get("/admin/rxscale/webhookdelivery/")
 
     text = page.content.decode()
     assert page.status_code == 200

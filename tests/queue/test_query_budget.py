@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pharmacy_orders.models import PharmacyOrder
-from pharmacy_orders.webhooks.processing import delivery_process_now
+from rxscale.inbox.processing import delivery_process_now
 from tests.conftest import post_signed
 from tests.webhooks.helpers import Status, delivery_of
 

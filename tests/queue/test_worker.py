@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from inventory.models import PharmacySku
-from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.faults import fault_on_insert
 from tests.webhooks.helpers import Status, delivery_of

@@ -5,7 +5,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.queue.workers import (
     RowLock,

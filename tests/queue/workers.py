@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
+from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
 
 PROJECT = Path(__file__).resolve().parents[2]
 # A guard against a hung run, not a timing assertion.

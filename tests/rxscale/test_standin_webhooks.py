@@ -2,10 +2,10 @@
 
 import pytest
 
-from pharmacy_orders.webhooks.payload import parse_json_object
-from pharmacy_orders.webhooks.signature import matching_secret_index
 from rxscale import statuses
 from rxscale.errors import RxScaleUnprocessable
+from rxscale.inbox.payload import parse_json_object
+from rxscale.inbox.signature import matching_secret_index
 from rxscale.standin import RxScaleStandin
 from tests.rxscale.conftest import API_KEY, WEBHOOK_SECRET, make_client
 

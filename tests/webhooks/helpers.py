@@ -5,8 +5,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pharmacy_orders.models import WebhookDelivery
-from pharmacy_orders.webhooks.payload import encode_body
+from rxscale.inbox.payload import encode_body
+from rxscale.models import WebhookDelivery
 
 Status = WebhookDelivery.Status
 

@@ -2,14 +2,15 @@
 
 import pytest
 
-from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, WebhookDelivery
-from pharmacy_orders.webhooks.payload import encode_body
-from pharmacy_orders.webhooks.samples import sample_pdf
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder
+from rxscale.inbox.payload import encode_body
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.faults import fault_on_insert
 from tests.webhooks.helpers import Status, b64, delivery_of, stored_body
 
-CHANGELIST = "/admin/pharmacy_orders/webhookdelivery/"
+CHANGELIST = "/admin/rxscale/webhookdelivery/"
 
 
 def _change_url(delivery: WebhookDelivery) -> str:

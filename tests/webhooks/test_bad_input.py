@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
-from pharmacy_orders.models import (
-    OrderPrescription,
-    Pharmacy,
-    PharmacyOrder,
-    PrescriptionDocument,
-    WebhookDelivery,
-)
-from pharmacy_orders.webhooks.samples import sample_pdf
+from pharmacy_orders.models import OrderPrescription, Pharmacy, PharmacyOrder, PrescriptionDocument
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.webhooks.helpers import Status, answer, b64, delivery_of, files_under
 
 DOMAIN_MODELS = [PharmacyOrder, Pharmacy, Sku, Product, PharmacySku, StockLedgerEntry]

@@ -10,13 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from inventory.models import PharmacySku, Sku, StockLedgerEntry
-from pharmacy_orders.models import (
-    OrderStatusChange,
-    PharmacyOrder,
-    PrescriptionDocument,
-    WebhookDelivery,
-)
-from pharmacy_orders.webhooks.signature import secret_fingerprint, sign
+from pharmacy_orders.models import OrderStatusChange, PharmacyOrder, PrescriptionDocument
+from rxscale.inbox.signature import secret_fingerprint, sign
+from rxscale.models import WebhookDelivery
 from tests.conftest import SECOND_SECRET, SECRET, WEBHOOK_URL
 from tests.webhooks.helpers import Status, delivery_of
 

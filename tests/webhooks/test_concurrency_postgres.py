@@ -23,9 +23,9 @@ from pharmacy_orders.models import (
     Prescription,
     PrescriptionChange,
     PrescriptionDocument,
-    WebhookDelivery,
 )
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.webhooks.helpers import Status, files_under, ts
 

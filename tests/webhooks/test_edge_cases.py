@@ -4,7 +4,8 @@ range, uids that could not name a page."""
 import pytest
 
 from inventory.models import PharmacySku, Sku
-from pharmacy_orders.models import Pharmacy, PharmacyOrder, WebhookDelivery
+from pharmacy_orders.models import Pharmacy, PharmacyOrder
+from rxscale.models import WebhookDelivery
 from tests.webhooks.helpers import delivery_of
 
 Status = WebhookDelivery.Status

@@ -21,7 +21,7 @@ from pharmacy_orders.models import (
     PrescriptionDocument,
     ShippingMethodMapping,
 )
-from pharmacy_orders.webhooks.samples import sample_pdf, seed_payload
+from rxscale.inbox.samples import sample_pdf, seed_payload
 from tests.webhooks.helpers import ADDRESS, Status, answer, delivery_of, files_under, ts
 
 ORG_FULFILLMENT_ITEMS = seed_payload("pharmacy_order_created.organisation")["data"]["fulfillment"][

@@ -14,15 +14,10 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
-from pharmacy_orders.models import (
-    OrderPrescription,
-    OrderStatusChange,
-    Pharmacy,
-    PharmacyOrder,
-    WebhookDelivery,
-)
-from pharmacy_orders.tasks import process_webhook_delivery
-from pharmacy_orders.webhooks.samples import sample_pdf
+from pharmacy_orders.models import OrderPrescription, OrderStatusChange, Pharmacy, PharmacyOrder
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
+from rxscale.tasks import process_webhook_delivery
 from tests.conftest import post_signed
 from tests.faults import fault_on_insert_start, fault_on_insert_stop
 from tests.webhooks.helpers import Status, b64, delivery_of, files_under, stored_body

@@ -17,9 +17,9 @@ from pharmacy_orders.models import (
     Prescription,
     PrescriptionChange,
     PrescriptionDocument,
-    WebhookDelivery,
 )
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.webhooks.helpers import Status, answer, delivery_of, files_under, stored_body, ts
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
-from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.models import WebhookDelivery
+from rxscale.inbox.samples import sample_pdf
 from tests.webhooks.helpers import (
     Status,
     answer,

@@ -13,7 +13,7 @@ import pytest
 
 from common.log_format import SingleLineFormatter
 from pharmacy_orders.models import PharmacyOrder
-from pharmacy_orders.webhooks.models import PENDING_STATUSES
+from rxscale.inbox.models import PENDING_STATUSES
 from tests.webhooks.helpers import Status, answer, delivery_of
 
 LONE = "\ud800"

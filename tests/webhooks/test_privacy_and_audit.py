@@ -5,8 +5,9 @@ import base64
 import pytest
 from django.core.management import CommandError, call_command
 
-from pharmacy_orders.models import AuditEntry, PharmacyOrder, WebhookDelivery
-from pharmacy_orders.webhooks.samples import sample_pdf
+from pharmacy_orders.models import AuditEntry, PharmacyOrder
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 
 
 def test_an_ignored_delivery_does_not_keep_pdf_content(deliver, payload):

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory.models import PharmacySku
-from pharmacy_orders.models import PharmacyOrder, WebhookDelivery
-from pharmacy_orders.webhooks.samples import sample_pdf
+from pharmacy_orders.models import PharmacyOrder
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.webhooks.helpers import Status, delivery_of, ts
 
 STATUSES = [

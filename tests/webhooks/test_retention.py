@@ -23,10 +23,10 @@ from pharmacy_orders.models import (
     PharmacyOrder,
     PrescriptionChange,
     PrescriptionDocument,
-    WebhookDelivery,
 )
-from pharmacy_orders.services.retention import inbox_prune
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.retention import inbox_prune
+from rxscale.inbox.samples import sample_pdf
+from rxscale.models import WebhookDelivery
 from tests.conftest import post_signed
 from tests.webhooks.helpers import Status, delivery_of, files_under
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from pharmacy_orders.models import PharmacyOrder, WebhookDelivery
-from pharmacy_orders.webhooks.signature import secret_fingerprint, sign
+from pharmacy_orders.models import PharmacyOrder
+from rxscale.inbox.signature import secret_fingerprint, sign
+from rxscale.models import WebhookDelivery
 from tests.conftest import SECOND_SECRET, SECRET, WEBHOOK_URL, post_signed
 from tests.webhooks.helpers import Status, answer, body_of, delivery_of
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from inventory.models import PharmacySku, StockLedgerEntry
 from pharmacy_orders.models import OrderConflict, PharmacyOrder
-from pharmacy_orders.webhooks.samples import sample_pdf
+from rxscale.inbox.samples import sample_pdf
 from tests.webhooks.helpers import Status, delivery_of, stored_body, ts
 
 T = 1_850_000_000

@@ -37,7 +37,7 @@ from pharmacy_orders.services.prescriptions import (
     prescription_document_ensure,
     prescription_file_save,
 )
-from pharmacy_orders.webhooks.payload import (
+from rxscale.inbox.payload import (
     PDF_CONTENT_KEY,
     PDF_KEYS,
     encode_body,

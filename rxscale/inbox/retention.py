@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
 from pharmacy_orders.services.prescriptions import STORAGE_DIR
-from pharmacy_orders.webhooks.models import FINAL_STATUSES, WebhookDelivery
+from rxscale.inbox.models import FINAL_STATUSES, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 

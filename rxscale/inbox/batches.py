@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from common.validation import raw_snapshot_head
 from common.workqueue import claim_due, lease_release_fields
-from pharmacy_orders.webhooks.models import (
+from rxscale.inbox.models import (
     WebhookDelivery,
     pending_deliveries,
 )
-from pharmacy_orders.webhooks.payload import parse_json_object
-from pharmacy_orders.webhooks.processing import delivery_run
+from rxscale.inbox.payload import parse_json_object
+from rxscale.inbox.processing import delivery_run
 
 Status = WebhookDelivery.Status
 _SNAPSHOT_KINDS = (WebhookDelivery.SubjectKind.ORDER, WebhookDelivery.SubjectKind.PHARMACY_SKU)

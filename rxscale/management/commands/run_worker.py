@@ -16,7 +16,7 @@ from django.db import connection
 
 from common.tasks_backend import WORK_QUEUE_CHANNEL
 from common.workqueue import worker_identity
-from pharmacy_orders.webhooks.batches import inbox_process_due
+from rxscale.inbox.batches import inbox_process_due
 
 logger = logging.getLogger(__name__)
 

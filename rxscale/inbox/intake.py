@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from common.storable import single_line, storable_text
 from common.tasks_backend import enqueue_for_new_row, enqueue_logged, processes_inline
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
-from pharmacy_orders.webhooks.payload import delivery_event_type, parse_json_object
-from pharmacy_orders.webhooks.pdf_intake import body_read, pdf_intake_prepare
-from pharmacy_orders.webhooks.registry import claimed_subject, is_handled_event_type
-from pharmacy_orders.webhooks.signature import secret_fingerprint
+from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
+from rxscale.inbox.payload import delivery_event_type, parse_json_object
+from rxscale.inbox.pdf_intake import body_read, pdf_intake_prepare
+from rxscale.inbox.registry import claimed_subject, is_handled_event_type
+from rxscale.inbox.signature import secret_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _insert_transaction(*, document: bool) -> AbstractContextManager:
 
 
 def _processing_task():
-    from pharmacy_orders.tasks import process_webhook_delivery
+    from rxscale.tasks import process_webhook_delivery
 
     return process_webhook_delivery
 
@@ -149,7 +149,7 @@ def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
 
 def payload_for_display(delivery: WebhookDelivery) -> str:
     """The delivery's JSON, pretty-printed, with any PDF content redacted."""
-    from pharmacy_orders.webhooks.payload import redact_pdf_content
+    from rxscale.inbox.payload import redact_pdf_content
 
     payload, error = parse_json_object(bytes(delivery.body))
     if payload is None:

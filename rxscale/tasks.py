@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from pharmacy_orders.webhooks.processing import delivery_process_now
+from rxscale.inbox.processing import delivery_process_now
 
 
 @task()

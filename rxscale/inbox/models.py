@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from common.events import SubjectKind
 from common.workqueue import QueueRow
 
 
@@ -17,11 +18,7 @@ class WebhookDelivery(QueueRow):
         STALE = "stale", "Stale"
         INVALID = "invalid", "Invalid"
 
-    class SubjectKind(models.TextChoices):
-        ORDER = "order", "Pharmacy order"
-        PHARMACY_SKU = "pharmacy_sku", "Pharmacy SKU"
-        MEETING = "meeting", "Patient–doctor meeting"
-        PRESCRIPTION = "prescription", "Prescription"
+    SubjectKind = SubjectKind
 
     # sha256 of the raw body: a true retry is byte-identical (see design: why not uid+timestamp).
     dedupe_key = models.CharField(max_length=64, unique=True)
@@ -51,6 +48,8 @@ class WebhookDelivery(QueueRow):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The table keeps the name it had in `pharmacy_orders` (moved without copying data).
+        db_table = "pharmacy_orders_webhookdelivery"
         ordering = ["-received_at", "-id"]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"

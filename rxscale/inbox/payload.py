@@ -3,12 +3,14 @@
 import json
 from typing import Any
 
-PDF_CONTENT_KEY = "content_base64"
-PDF_REFERENCE_KEY = "content_sha256"
-PDF_PROBLEM_KEY = "content_problem"
-PDF_DISCARDED_KEY = "content_discarded"
-# Every key of data.prescription_file that carries the content or stands in for it.
-PDF_KEYS = frozenset({PDF_CONTENT_KEY, PDF_REFERENCE_KEY, PDF_PROBLEM_KEY, PDF_DISCARDED_KEY})
+from common.events import (
+    PDF_CONTENT_KEY,
+    PDF_DISCARDED_KEY,
+    PDF_KEYS,
+    PDF_PROBLEM_KEY,
+    PDF_REFERENCE_KEY,
+)
+
 # RxScale payloads nest about six levels. The parser alone accepts ~1000, which leaves later
 # recursive code (validation, json.dumps, the database) too little stack: a crash, not an answer.
 MAX_JSON_DEPTH = 100

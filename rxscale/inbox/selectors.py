@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import Count, Min
 
-from pharmacy_orders.webhooks.models import PENDING_STATUSES, WebhookDelivery
+from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
 
 Status = WebhookDelivery.Status
 

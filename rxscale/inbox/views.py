@@ -6,9 +6,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from pharmacy_orders.webhooks.intake import delivery_receive
-from pharmacy_orders.webhooks.pdf_intake import PdfStorageUnavailable
-from pharmacy_orders.webhooks.signature import matching_secret_index
+from rxscale.inbox.intake import delivery_receive
+from rxscale.inbox.pdf_intake import PdfStorageUnavailable
+from rxscale.inbox.signature import matching_secret_index
 
 
 def _error(message: str, status: int, **headers: str) -> JsonResponse:

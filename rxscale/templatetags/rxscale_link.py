@@ -1,15 +1,16 @@
-"""The inbox banner: failed and retrying RxScale deliveries, where admins look every day."""
+"""The RxScale link on staff pages: the inbox banner (failed and retrying deliveries, where
+admins look every day)."""
 
 from django import template
 
-from pharmacy_orders.webhooks.selectors import inbox_health
+from rxscale.inbox.selectors import inbox_health
 
 register = template.Library()
 
-VIEW_DELIVERIES = "pharmacy_orders.view_webhookdelivery"
+VIEW_DELIVERIES = "rxscale.view_webhookdelivery"
 
 
-@register.inclusion_tag("pharmacy_orders/webhooks/inbox_banner.html", takes_context=True)
+@register.inclusion_tag("rxscale/inbox_banner.html", takes_context=True)
 def inbox_banner(context) -> dict:
     """Nothing (and no query) for users who may not see deliveries."""
     user = context["request"].user

@@ -4,8 +4,8 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pharmacy_orders.webhooks.models import WebhookDelivery
-from pharmacy_orders.webhooks.processing import deliveries_reprocess
+from rxscale.inbox.models import WebhookDelivery
+from rxscale.inbox.processing import deliveries_reprocess
 
 _MAX_ID = 2**63 - 1
 

@@ -7,9 +7,9 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from pharmacy_orders.webhooks.payload import encode_body
-from pharmacy_orders.webhooks.samples import LEVELS, build_payload, sample_pdf
-from pharmacy_orders.webhooks.signature import sign
+from rxscale.inbox.payload import encode_body
+from rxscale.inbox.samples import LEVELS, build_payload, sample_pdf
+from rxscale.inbox.signature import sign
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from pharmacy_orders.services.retention import inbox_prune
+from rxscale.inbox.retention import inbox_prune
 
 
 def _days(value: str) -> int:

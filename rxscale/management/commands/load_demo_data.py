@@ -12,10 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.roles import PHARMACIST, PHARMACY_ADMIN, PHARMACY_STAFF
-from pharmacy_orders.webhooks.intake import delivery_receive
-from pharmacy_orders.webhooks.payload import encode_body
-from pharmacy_orders.webhooks.samples import build_payload
-from pharmacy_orders.webhooks.signature import matching_secret_index, sign
+from rxscale.inbox.intake import delivery_receive
+from rxscale.inbox.payload import encode_body
+from rxscale.inbox.samples import build_payload
+from rxscale.inbox.signature import matching_secret_index, sign
 
 DEMO_USERS = [
     # Roles only: no staff or superuser flags (the Pharmacy admin role opens the admin site).

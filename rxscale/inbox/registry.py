@@ -1,10 +1,10 @@
 """Which domain handler applies which event type. Handlers live in the app that owns the data."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.utils.module_loading import import_string
+
+from common.events import HandlerResult
 
 # Defined where payloads are validated (common/ imports no domain app); named here too, since
 # handlers raise it and the processing code catches it by this name.
@@ -34,15 +34,6 @@ _CATEGORY_ROUTES = {
         ("data", "prescription", "uid"),
     ),
 }
-
-
-@dataclass
-class HandlerResult:
-    stale: bool
-    subject_kind: str
-    subject_uid: str
-    event_timestamp: datetime | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def _route(event_type: str) -> tuple[str, str, tuple[str, ...]] | None:

@@ -28,14 +28,15 @@ from common.workqueue import (
     retry_delay,
     worker_identity,
 )
+from pharmacy_orders.models import PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
-from pharmacy_orders.webhooks.models import (
+from rxscale.inbox.models import (
     PENDING_STATUSES,
     WebhookDelivery,
     pending_deliveries,
 )
-from pharmacy_orders.webhooks.payload import parse_json_object
-from pharmacy_orders.webhooks.registry import (
+from rxscale.inbox.payload import parse_json_object
+from rxscale.inbox.registry import (
     PayloadInvalid,
     handler_for,
     is_handled_event_type,
@@ -112,6 +113,7 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
         delivery.status = Status.FAILED
         delivery.error = "Payload failed validation."
         delivery.error_details = storable_json(exc.errors)
+        _flag_failed_order_update(delivery)
         return
     delivery.status = Status.STALE if result.stale else Status.PROCESSED
     delivery.subject_kind = result.subject_kind
@@ -158,11 +160,30 @@ def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
             for name, value in lease_release_fields().items():
                 setattr(delivery, name, value)
             delivery.save()
-            return delivery.status
     except Exception:
         # Still no database: the lease runs out and the next claim tries again.
         logger.exception("webhook delivery %s: could not record the failed attempt", delivery_id)
         return ""
+    if delivery.status == Status.FAILED:
+        _flag_failed_order_update(delivery)
+    return delivery.status
+
+
+def _flag_failed_order_update(delivery: WebhookDelivery) -> None:
+    """The order's page and worklist row say that an update failed (until a newer applies).
+
+    Best effort, after the failure is recorded: the inbox row is the record staff act on (the
+    admin banner counts it), and what broke the delivery may break this update too.
+    """
+    if delivery.subject_kind != WebhookDelivery.SubjectKind.ORDER or not delivery.subject_uid:
+        return
+    try:
+        with transaction.atomic():
+            PharmacyOrder.objects.filter(
+                uid=delivery.subject_uid, rx_update_failed_at__isnull=True
+            ).update(rx_update_failed_at=timezone.now())
+    except Exception:
+        logger.exception("webhook delivery %s: could not flag its order", delivery.pk)
 
 
 def delivery_requeue(*, delivery_id: int) -> bool:

@@ -1,0 +1,94 @@
+"""Admin for the RxScale link: the inbox (deliveries in) and the outbox (commands out)."""
+
+from django.contrib import admin, messages
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from common.admin import ReadOnlyAdmin
+from rxscale.inbox.intake import payload_for_display
+from rxscale.inbox.models import WebhookDelivery
+from rxscale.inbox.processing import deliveries_reprocess
+from rxscale.inbox.selectors import inbox_health
+
+_SUBJECT_URL_NAMES = {
+    WebhookDelivery.SubjectKind.ORDER: "orders:detail",
+    WebhookDelivery.SubjectKind.PHARMACY_SKU: "inventory:detail",
+}
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "event_type",
+        "status",
+        "subject_link",
+        "attempts",
+        "received_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "event_type"]
+    change_list_template = "admin/rxscale/webhookdelivery/change_list.html"
+    search_fields = ["subject_uid", "dedupe_key"]
+    actions = ["reprocess"]
+    fields = [
+        "event_type",
+        "status",
+        "subject_link",
+        "error",
+        "error_details",
+        "warnings",
+        "traceback",
+        "attempts",
+        "received_at",
+        "next_attempt_at",
+        "leased_by",
+        "lease_expires_at",
+        "processed_at",
+        "document_sha256",
+        "event_timestamp",
+        "secret_index",
+        "secret_fingerprint",
+        "dedupe_key",
+        "headers",
+        "payload",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body")
+
+    def changelist_view(self, request, extra_context=None):
+        # The same counts as the worklist banner, above the list.
+        return super().changelist_view(
+            request, extra_context={**(extra_context or {}), "health": inbox_health()}
+        )
+
+    @admin.display(description="Payload (PDF content redacted)")
+    def payload(self, obj):
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payload_for_display(obj))
+
+    @admin.display(description="Subject")
+    def subject_link(self, obj):
+        # Only an applied delivery's subject is known to exist (and its uid to be valid).
+        applied = obj.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.STALE)
+        url_name = _SUBJECT_URL_NAMES.get(obj.subject_kind) if applied else None
+        try:
+            url = reverse(url_name, args=[obj.subject_uid]) if url_name else None
+        except NoReverseMatch:  # a failed delivery's uid may not fit a URL
+            url = None
+        if url is None:
+            return obj.subject_uid or "–"
+        return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("rxscale.reprocess_webhookdelivery")
+
+    @admin.action(description="Reprocess selected deliveries", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        outcomes = deliveries_reprocess(
+            delivery_ids=queryset.values_list("pk", flat=True), user=request.user, via="admin"
+        )
+        statuses = [outcome for _, outcome in outcomes]
+        summary = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+        self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
