@@ -17,7 +17,13 @@ _STAFF = [
     "inventory.view_pharmacysku",
     "inventory.view_stockledgerentry",
 ]
-_PHARMACIST = [*_STAFF, "pharmacy_orders.pharmacist_order"]
+# A pharmacist decides whether a change RxScale refused is sent again or given up.
+_PHARMACIST = [
+    *_STAFF,
+    "pharmacy_orders.pharmacist_order",
+    "rxscale.view_outboundcommand",
+    "rxscale.retry_outboundcommand",
+]
 _ADMIN = [
     *_PHARMACIST,
     "pharmacy_orders.add_shippingmethodmapping",

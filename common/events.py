@@ -37,6 +37,10 @@ class HandlerResult:
     subject_uid: str
     event_timestamp: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    # Set when the snapshot applied one of RxScale's final decisions (a final status, or
+    # "deleted") to a subject whose own changes had not all reached RxScale: the link then
+    # drops those changes' unsent commands, with the reason.
+    final_decision_over_unsent: str = ""
 
 
 # Keys of `data.prescription_file` in a stored body. Intake replaces the PDF's base64 by a

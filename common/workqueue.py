@@ -11,7 +11,7 @@ attempt, and only then does the work, in a transaction of its own that locks the
 - two workers never do the same row at once: the work holds the row lock, and a claim skips
   locked rows.
 
-The inbox (webhook deliveries) uses this now; the outbox (commands to RxScale) is meant to.
+The inbox (webhook deliveries) and the outbox (commands to RxScale) both use it.
 The task backend only wakes workers (see `common.tasks_backend`); no row depends on a task.
 """
 
@@ -69,14 +69,18 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError | OSError)
 
 
-def claim_due(pending: QuerySet, *, worker_id: str, limit: int) -> list[int]:
-    """Lease up to `limit` due rows of `pending` to `worker_id`; return their ids.
+def claim_due(
+    pending: QuerySet, *, worker_id: str, limit: int, lease: int | None = None
+) -> list[int]:
+    """Lease up to `limit` due rows of `pending` to `worker_id` (for `lease` seconds, default
+    WORK_QUEUE_LEASE_SECONDS); return their ids.
 
     Due: `next_attempt_at` has come and no live lease holds the row. Rows locked by a worker
     that is working on them are skipped, not waited for. Commits before returning.
     """
     now = timezone.now()
-    return _claim(pending.filter(next_attempt_at__lte=now), now, worker_id=worker_id, limit=limit)
+    due = pending.filter(next_attempt_at__lte=now)
+    return _claim(due, now, worker_id=worker_id, limit=limit, lease=lease)
 
 
 def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
@@ -84,7 +88,9 @@ def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
     return bool(_claim(pending.filter(pk=pk), timezone.now(), worker_id=worker_id, limit=1))
 
 
-def _claim(rows: QuerySet, now, *, worker_id: str, limit: int) -> list[int]:
+def _claim(
+    rows: QuerySet, now, *, worker_id: str, limit: int, lease: int | None = None
+) -> list[int]:
     """Lease the first `limit` of `rows` that no live lease or row lock holds."""
     with transaction.atomic():
         ids = list(
@@ -95,7 +101,7 @@ def _claim(rows: QuerySet, now, *, worker_id: str, limit: int) -> list[int]:
         )
         if ids:
             rows.model.objects.filter(pk__in=ids).update(
-                lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                lease_expires_at=now + timedelta(seconds=lease or lease_seconds()),
                 leased_by=worker_id,
                 attempts=F("attempts") + 1,
             )

@@ -62,6 +62,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rxscale.context_processors.rxscale_link",
             ],
         },
     },
@@ -141,6 +142,12 @@ RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
 )
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
+# Outbox (commands to RxScale). A command's lease must outlast the rate limiter's wait plus
+# the HTTP timeout, so that no second worker sends while the first may still be sending.
+RXSCALE_OUTBOX_LEASE_SECONDS = env.int("RXSCALE_OUTBOX_LEASE_SECONDS", default=120)
+# Transient failures (RxScale down, timeouts, 429) retry with the work queue's capped backoff;
+# 50 attempts at the 300 s cap ride out an outage of about four hours, then the command fails.
+RXSCALE_OUTBOX_MAX_ATTEMPTS = env.int("RXSCALE_OUTBOX_MAX_ATTEMPTS", default=50)
 # The worklist flags an order whose change has waited this long to reach RxScale.
 RXSCALE_OUTBOX_LONG_PENDING_MINUTES = env.int("RXSCALE_OUTBOX_LONG_PENDING_MINUTES", default=10)
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:worklist", permanent=False)),
     path("orders/", include("pharmacy_orders.urls")),
     path("inventory/", include("inventory.urls")),
+    path("rxscale/", include("rxscale.urls")),
 ]
 
 if settings.BENCH_FLOOR_ENDPOINT:

@@ -7,15 +7,14 @@ Locking: one pharmacy SKU row per call (select_for_update); webhook processing l
 delivery row before it, so the order is always delivery -> pharmacy SKU.
 """
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from common.content_hash import content_sha256
@@ -29,7 +28,10 @@ from inventory.snapshot_ties import (
     pharmacy_sku_is_tie,
 )
 
-logger = logging.getLogger(__name__)
+# Sent inside an applied staff adjustment's transaction, with the SKU row locked: a receiver's
+# writes (the RxScale link's command) commit or roll back with it. Keyword arguments:
+# pharmacy_sku, ledger_entry, user.
+stock_adjusted = Signal()
 
 # RxScale stock is a non-negative integer level; anything above this is a typo, not a count.
 MAX_STOCK = 1_000_000
@@ -264,7 +266,7 @@ def pharmacy_sku_adjust_stock(
     The adjustment happens now: it takes effect unless the stored stock figure is newer (an
     RxScale snapshot dated after now, i.e. clock skew), in which case it is recorded as
     superseded and `applied` is False. Either way one ledger entry (staff_adjustment, user,
-    reason) is written. After commit the RxScale push hook runs for an applied adjustment.
+    reason) is written. An applied adjustment sends `stock_adjusted` inside the transaction.
 
     `expected_stock` is the figure the clerk saw; if the stock differs by the time the row is
     locked, StockAdjustmentConflict is raised and nothing is written.
@@ -308,20 +310,11 @@ def pharmacy_sku_adjust_stock(
             effective_at=now,
         )
         if applied:
-            transaction.on_commit(partial(pharmacy_sku_stock_adjusted, ledger_entry_id=entry.pk))
+            # In the transaction: the RxScale link writes its command with the adjustment.
+            stock_adjusted.send(
+                sender=PharmacySku, pharmacy_sku=locked, ledger_entry=entry, user=user
+            )
     return StockAdjustmentOutcome(pharmacy_sku=locked, entry=entry, applied=applied)
-
-
-def pharmacy_sku_stock_adjusted(*, ledger_entry_id: int) -> None:
-    """After-commit hook of an applied staff adjustment.
-
-    This is where the External Pharmacy API issue pushes the new figure to RxScale
-    (PATCH …/pharmacy_skus/{uid}), e.g. by enqueueing a task with this ledger entry id.
-    Until then the ledger entry is the only record, and RxScale keeps its own figure.
-    """
-    logger.info(
-        "stock adjustment recorded (ledger entry %s); RxScale push pending", ledger_entry_id
-    )
 
 
 def pharmacy_sku_set_threshold(

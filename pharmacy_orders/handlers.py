@@ -9,6 +9,7 @@ from pharmacy_orders.services.snapshots import (
     order_lock_existing,
     prescription_apply_notification,
 )
+from pharmacy_orders.services.workflow import FINAL_STATUSES
 
 Kind = SubjectKind
 
@@ -48,7 +49,17 @@ def handle_pharmacy_order_event(*, delivery: Delivery, payload: dict) -> Handler
         subject_uid=outcome.order.uid,
         event_timestamp=envelope["timestamp"],
         warnings=[*reading.warnings, *outcome.warnings, *problem],
+        final_decision_over_unsent="" if outcome.stale else _final_decision(outcome.order),
     )
+
+
+def _final_decision(order) -> str:
+    """RxScale's final decision now on an order with changes of ours not yet at RxScale."""
+    if not order.sync_unsettled:
+        return ""
+    if order.rx_deleted_at is not None:
+        return "deleted"
+    return order.status if order.status in FINAL_STATUSES else ""
 
 
 def handle_meeting_event(*, delivery: Delivery, payload: dict) -> HandlerResult:

@@ -191,7 +191,7 @@ def order_transition_view(request: HttpRequest, uid: str) -> HttpResponse:
     order = outcome.order
     text = f"{order}: {status_label(outcome.from_status)} → {status_label(outcome.to_status)}."
     if data["action"] == "cancel":
-        text += " RxScale may now route the order to another pharmacy."
+        text += " It has left your worklist."
     messages.success(request, text)
     return redirect("orders:detail", uid=uid)
 

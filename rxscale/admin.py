@@ -1,6 +1,7 @@
 """Admin for the RxScale link: the inbox (deliveries in) and the outbox (commands out)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
@@ -9,6 +10,8 @@ from rxscale.inbox.intake import payload_for_display
 from rxscale.inbox.models import WebhookDelivery
 from rxscale.inbox.processing import deliveries_reprocess
 from rxscale.inbox.selectors import inbox_health
+from rxscale.outbox.models import OutboundCommand
+from rxscale.outbox.staff import RETRY_PERMISSION, command_retry
 
 _SUBJECT_URL_NAMES = {
     WebhookDelivery.SubjectKind.ORDER: "orders:detail",
@@ -92,3 +95,69 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         statuses = [outcome for _, outcome in outcomes]
         summary = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
         self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
+
+
+@admin.register(OutboundCommand)
+class OutboundCommandAdmin(ReadOnlyAdmin):
+    """Every command to RxScale. Failed ones can be sent again here in bulk (after fixing the
+    API key, say); discarding needs a reason and is done on the order or SKU page."""
+
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "subject_link",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "error_code",
+    ]
+    list_filter = ["status", "kind", "subject_kind"]
+    search_fields = ["subject_uid"]
+    actions = ["retry"]
+    fields = [
+        "kind",
+        "status",
+        "subject_link",
+        "payload",
+        "created_by",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "leased_by",
+        "lease_expires_at",
+        "http_status",
+        "error_code",
+        "last_error",
+        "outcome_note",
+        "sent_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Order or SKU")
+    def subject_link(self, obj):
+        url_name = _SUBJECT_URL_NAMES.get(obj.subject_kind)
+        try:
+            url = reverse(url_name, args=[obj.subject_uid]) if url_name else None
+        except NoReverseMatch:
+            url = None
+        if url is None:
+            return obj.subject_uid
+        return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm(RETRY_PERMISSION)
+
+    @admin.action(description="Send selected failed commands again", permissions=["retry"])
+    def retry(self, request, queryset):
+        done, refused = 0, 0
+        for command_id in queryset.filter(status=OutboundCommand.Status.FAILED).values_list(
+            "pk", flat=True
+        ):
+            try:
+                command_retry(command_id=command_id, user=request.user)
+                done += 1
+            except ValidationError:
+                refused += 1
+        self.message_user(request, f"{done} will be sent again; {refused} could not be.")

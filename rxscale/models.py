@@ -1,5 +1,6 @@
-"""The RxScale link's tables: the inbox (deliveries in) and, beside it, the outbox."""
+"""The RxScale link's tables: the inbox (deliveries in) and the outbox (commands out)."""
 
 from rxscale.inbox.models import WebhookDelivery
+from rxscale.outbox.models import OutboundCommand
 
-__all__ = ["WebhookDelivery"]
+__all__ = ["OutboundCommand", "WebhookDelivery"]

@@ -19,6 +19,8 @@ class AuditAction:
     SHIPPING_MAPPING_SAVE = "shipping_mapping_save"
     SHIPPING_MAPPING_DELETE = "shipping_mapping_delete"
     WEBHOOK_REPROCESS = "webhook_reprocess"
+    OUTBOX_RETRY = "outbox_retry"
+    OUTBOX_DISCARD = "outbox_discard"
 
     # Shown on the order timeline (PDF views are not: they would drown the story).
     CLAIM_ACTIONS = (CLAIM, TAKEOVER, RELEASE)

@@ -93,15 +93,20 @@ def order_status_from_snapshot(
     A status set by RxScale has `status_set_at` = its `updated_at`, never later than
     `rx_updated_at`, so a later `status_set_at` always means a staff action."""
     rx_at = snapshot["updated_at"]
-    if order.status_set_at is None or rx_at >= order.status_set_at:
+    deleted = snapshot.get("deleted_at") is not None
+    final = status in FINAL_STATUSES or deleted
+    # A staff change still on its way to RxScale (its command unsent or refused): RxScale's
+    # snapshot cannot know it yet, however new it is, so only a final decision overrides it.
+    in_flight = order.sync_unsettled and not final
+    newer = order.status_set_at is None or rx_at >= order.status_set_at
+    if newer and not in_flight:
         order_status_set(order=order, status=status, at=rx_at)
         return []
     if status == order.status:
         return []
     local, local_at = order.status, order.status_set_at
     rx_label, local_label = status_label(status), status_label(local)
-    deleted = snapshot.get("deleted_at") is not None
-    if status in FINAL_STATUSES or deleted:
+    if final:
         decision = "deleted the order" if deleted else f"set “{rx_label}”"
         explanation = (
             f"RxScale {decision} before a staff action set “{local_label}”, and the update "
@@ -121,11 +126,17 @@ def order_status_from_snapshot(
         )
         order_status_set(order=order, status=status, at=rx_at)
         return [f"RxScale's “{rx_label}” replaced a newer staff action's “{local_label}”."]
-    explanation = (
-        f"RxScale reported “{rx_label}” as of a time before a staff action set "
-        f"“{local_label}”, so the staff action's status is kept. RxScale has probably not "
-        "seen the staff action yet."
-    )
+    if in_flight:
+        explanation = (
+            f"RxScale reported “{rx_label}” while the staff action that set “{local_label}” "
+            "had not reached RxScale yet, so the staff action's status is kept."
+        )
+    else:
+        explanation = (
+            f"RxScale reported “{rx_label}” as of a time before a staff action set "
+            f"“{local_label}”, so the staff action's status is kept. RxScale has probably not "
+            "seen the staff action yet."
+        )
     _conflict_record(
         order=order,
         field=FIELD_STATUS,

@@ -6,11 +6,11 @@ put it on hold with a reason (RxScale requires a non-blank comment for on-hold),
 the status it had before the hold, and cancel it with a reason (RxScale then tries to route
 the order to another pharmacy).
 
-These transitions change the local order now. Telling RxScale is a separate concern: after
-commit, `order_status_changed` is sent; a receiver can push the change (PATCH …/status, or
-…/complete_order for completion, with the on-hold comment) without any caller changing.
-
-Until that push exists, RxScale's snapshots and staff actions can disagree. RxScale's final
+These transitions change the local order now. Telling RxScale is the link's concern: inside
+the transition's transaction `order_transition_recorded` is sent, and the RxScale link
+(rxscale/outbox) writes the command that tells RxScale in that same transaction; this module
+never imports it. Until RxScale has taken the change, its snapshots and staff actions can
+disagree. RxScale's final
 decisions win whatever the time of a staff action: a snapshot that cancels, completes or
 deletes the order sets RxScale's status even if a clerk acted later. Otherwise the newer
 status by time wins: a snapshot older than a staff action (RxScale had not seen it yet, a
@@ -21,7 +21,6 @@ such disagreement is kept as an OrderConflict on the order's timeline
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -43,10 +42,10 @@ from pharmacy_orders.services.refusals import (
 
 S = OrderStatus
 
-# Sent after the transition's transaction commits, never inside it (a push that fails must
-# not undo the pharmacy's own record). Keyword arguments: order_uid, action, from_status,
-# to_status, reason, user_id, status_change_id.
-order_status_changed = Signal()
+# Sent inside the transition's transaction, with the order row locked: a receiver's writes
+# (the outbound command) commit or roll back with the change. Keyword arguments: order,
+# action, from_status, to_status, reason, user, status_change.
+order_transition_recorded = Signal()
 
 WORK_PERMISSION = "pharmacy_orders.work_order"
 PHARMACIST_PERMISSION = "pharmacy_orders.pharmacist_order"
@@ -269,8 +268,8 @@ def order_transition(
     StaleOrderStatus, TransitionNotAllowed (not from this status), TransitionForbidden (role),
     PharmacyOrder.DoesNotExist.
 
-    Locking: the order row (SELECT … FOR UPDATE), nothing else. Side effects after commit:
-    `order_status_changed`.
+    Locking: the order row (SELECT … FOR UPDATE), then what `order_transition_recorded`'s
+    receivers write (the outbound command) in the same transaction.
     """
     reason = clean_typed_text(reason)
     try:
@@ -283,18 +282,15 @@ def order_transition(
                 reason=reason,
                 confirm=confirm,
             )
-            transaction.on_commit(
-                partial(
-                    order_status_changed.send,
-                    sender=PharmacyOrder,
-                    order_uid=outcome.order.uid,
-                    action=action,
-                    from_status=outcome.from_status,
-                    to_status=outcome.to_status,
-                    reason=reason,
-                    user_id=user.pk,
-                    status_change_id=outcome.status_change.pk,
-                )
+            order_transition_recorded.send(
+                sender=PharmacyOrder,
+                order=outcome.order,
+                action=action,
+                from_status=outcome.from_status,
+                to_status=outcome.to_status,
+                reason=reason,
+                user=user,
+                status_change=outcome.status_change,
             )
     except TransitionRefused as refusal:
         audit_record(

@@ -41,6 +41,7 @@ from rxscale.inbox.registry import (
     handler_for,
     is_handled_event_type,
 )
+from rxscale.outbox.sending import order_commands_discard_for_rxscale_decision
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -120,6 +121,10 @@ def _run_handler(delivery: WebhookDelivery, payload: dict) -> None:
     delivery.subject_uid = storable_text(result.subject_uid, 64)
     delivery.event_timestamp = result.event_timestamp
     delivery.warnings = storable_json(result.warnings)
+    if result.final_decision_over_unsent:
+        order_commands_discard_for_rxscale_decision(
+            order_uid=result.subject_uid, status=result.final_decision_over_unsent
+        )
     # The stored body needs no rewrite: intake already swapped the PDF for its reference.
 
 

@@ -249,7 +249,7 @@ def test_cancel_with_reason_and_confirmation(pharmacist_client, pharmacist, orde
     assert status_of(order) == S.CANCELLED
     assert order.status_changes.get(user=pharmacist).reason == "Forged prescription"
     page = pharmacist_client.get(response["Location"]).content.decode()
-    assert "RxScale may now route the order to another pharmacy" in page
+    assert "It has left your worklist" in page
 
 
 # --- Two clerks at once ----------------------------------------------------------------------

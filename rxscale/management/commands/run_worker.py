@@ -1,4 +1,4 @@
-"""The durable worker: claims due inbox rows and applies them, until told to stop.
+"""The durable worker: applies due inbox rows and sends due outbox commands, until told to stop.
 
 Run one or more (`make worker`); they share the work through row leases. Each loop claims a
 batch of due rows; when there is none it sleeps until woken (PostgreSQL NOTIFY from the intake)
@@ -17,12 +17,16 @@ from django.db import connection
 from common.tasks_backend import WORK_QUEUE_CHANNEL
 from common.workqueue import worker_identity
 from rxscale.inbox.batches import inbox_process_due
+from rxscale.outbox.sending import outbox_send_due
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Process the webhook inbox: claim due deliveries with leases, apply them, retry."
+    help = (
+        "Process the webhook inbox and send the outbox to RxScale: claim due rows with leases, "
+        "apply or send them, retry."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -42,6 +46,7 @@ class Command(BaseCommand):
         while not self._stopping:
             try:
                 claimed = inbox_process_due(worker_id=worker_id, limit=batch)
+                claimed += outbox_send_due(worker_id=worker_id, limit=batch)
             except Exception:
                 # The database is away: nothing is lost (rows stay due), so wait and try again.
                 logger.exception("worker %s: could not claim work", worker_id)

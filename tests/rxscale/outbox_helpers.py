@@ -1,0 +1,65 @@
+"""The outbox against the stand-in: an order both sides know, staff actions over HTTP, sends."""
+
+import time
+from collections.abc import Callable
+
+import pytest
+from django.test import TestCase
+
+from rxscale.inbox.samples import build_payload
+from rxscale.outbox.sending import outbox_send_due
+from rxscale.standin import RxScaleStandin
+from tests.conftest import post_signed
+from tests.rxscale.conftest import API_KEY
+
+UID = "po-standin-1"
+HANG_GUARD_SECONDS = 30
+
+
+def connect(settings, standin: RxScaleStandin) -> None:
+    settings.RXSCALE_API_BASE_URL = standin.base_url
+    settings.RXSCALE_API_KEY = API_KEY
+    settings.WORK_QUEUE_RETRY_BASE_SECONDS = 0
+
+
+def order_known_to_both(client, standin: RxScaleStandin, status="waiting for pharmacy") -> None:
+    """RxScale holds the order; its created webhook reached us (signed, over HTTP)."""
+    standin.seed_from_samples(orders=1, status=status)
+    body = build_payload("pharmacy_order_created", uid=UID, status=status)
+    body["data"]["updated_at"] = standin.store.order(UID)["updated_at"]
+    post(client, body)
+
+
+def post(client, body: dict) -> None:
+    """Signed, over HTTP, and applied as the immediate backend does after commit."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert post_signed(client, body).status_code == 200
+
+
+def act(client, action: str, expected: str, reason: str = ""):
+    data = {"action": action, "expected_status": expected, "reason": reason}
+    if action == "cancel":
+        data["confirm"] = "on"
+    return client.post(f"/orders/{UID}/transition", data)
+
+
+def send_all() -> None:
+    """What a worker does, in this process: send every due command (with the retry base at 0
+    by `connect`, a retry is due at once)."""
+    for _ in range(20):
+        if not outbox_send_due(worker_id="test-worker", limit=50):
+            return
+    pytest.fail("the outbox never emptied")
+
+
+def patches(standin: RxScaleStandin, uid: str = UID) -> list:
+    return [r for r in standin.requests if r.method == "PATCH" and uid in r.path]
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll until true; a hang guard, not a timing assertion."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
