@@ -25,13 +25,25 @@ migrate: install env
 demo: migrate
 	LOG_LEVEL=WARNING $(PY) manage.py load_demo_data
 
+# The RxScale stand-in (a real HTTP server on loopback, holding the demo's orders) plays
+# RxScale: actions in the UI become PATCHes there, and its webhooks come back. STANDIN=0 runs
+# the app in local-only mode instead (nothing is sent). See README "Connecting to RxScale".
+STANDIN ?= 1
+STANDIN_PORT ?= 8765
+STANDIN_KEY ?= standin-demo-key
+
 run: demo
 	@echo "Send a signed sample webhook from another terminal:"
 	@echo "  $(PY) manage.py rxscale_send pharmacy_order_created --uid po-try-1 --status 'waiting for pharmacy'"
 	@echo "Serving on http://$(HOST):$(PORT)/ : log in with a demo user above (Ctrl-C stops)"
-	@# A worker beside the server retries what failed transiently (inline processing does the rest).
-	@$(PY) manage.py run_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# A worker beside the server applies deliveries and sends commands to RxScale.
+	@if [ "$(STANDIN)" = "1" ]; then \
+	  export RXSCALE_API_BASE_URL=http://127.0.0.1:$(STANDIN_PORT) RXSCALE_API_KEY=$(STANDIN_KEY); \
+	  $(PY) manage.py rxscale_standin --seed demo --port $(STANDIN_PORT) \
+	    --webhook-url http://$(HOST):$(PORT)/webhooks/rxscale & standin=$$!; \
+	fi; \
+	$(PY) manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker $$standin 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install env

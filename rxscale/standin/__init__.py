@@ -14,7 +14,7 @@ signed webhooks for every change when a webhook URL is set.
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +158,16 @@ class RxScaleStandin:
                     )["data"]
                     sku["sku"] = item.get("sku") or sku.get("sku")
                     self.store.put_sku(sku)
+
+    def seed_from_events(self, payloads: Iterable[dict[str, Any]]) -> None:
+        """Hold what these webhook payloads describe (orders, pharmacy SKUs), sending nothing:
+        e.g. the demo's data, so that the app's demo orders exist on both sides."""
+        for payload in payloads:
+            data = payload["data"]
+            if payload["event_type"] == "pharmacy_sku_stock_updated":
+                self.store.put_sku(data)
+            elif payload["event_type"].startswith("pharmacy_order_"):
+                self.store.put_order(data, notify=False)
 
     # Observation ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pharmacy_orders.models import AuditEntry, OrderStatus, OrderStatusChange, PharmacyOrder
+from pharmacy_orders.models import AuditEntry, OrderStatus, PharmacyOrder
 from pharmacy_orders.services.workflow import (
     PHARMACIST_TARGETS,
     TRANSITIONS,
@@ -10,7 +10,6 @@ from pharmacy_orders.services.workflow import (
     TransitionForbidden,
     TransitionInvalid,
     TransitionNotAllowed,
-    order_status_changed,
     order_transition,
 )
 
@@ -305,39 +304,6 @@ def test_service_refusals_are_typed(pta, pharmacist, make_order):
         )
     assert status_of(order) == S.IN_PROGRESS
     assert AuditEntry.objects.filter(action="order_transition_refused").count() == 4
-
-
-def test_a_push_to_rxscale_can_hook_in_after_commit(
-    pharmacist, make_order, django_capture_on_commit_callbacks
-):
-    order = make_order(status=S.READY_FOR_PICKUP)
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    order_status_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            order_transition(
-                order_uid=order.uid,
-                action="complete",
-                user=pharmacist,
-                expected_status=S.READY_FOR_PICKUP,
-            )
-        assert received == []  # not inside the transaction
-        for callback in callbacks:
-            callback()
-    finally:
-        order_status_changed.disconnect(receiver)
-
-    assert len(received) == 1
-    sent = received[0]
-    assert sent["order_uid"] == order.uid
-    assert sent["action"] == "complete"
-    assert (sent["from_status"], sent["to_status"]) == (S.READY_FOR_PICKUP, S.COMPLETED)
-    assert sent["user_id"] == pharmacist.pk
-    assert OrderStatusChange.objects.filter(pk=sent["status_change_id"]).exists()
 
 
 def test_a_refused_transition_sends_nothing(pta, order, django_capture_on_commit_callbacks):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from rxscale.demo import demo_payloads
 from rxscale.standin import RxScaleStandin
 
 
@@ -25,7 +26,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--api-key", help="The key the stand-in accepts (default: RXSCALE_API_KEY)"
         )
-        parser.add_argument("--orders", type=int, default=3, help="Seeded orders")
+        parser.add_argument("--orders", type=int, default=3, help="Seeded sample orders")
+        parser.add_argument(
+            "--seed",
+            choices=["samples", "demo"],
+            default="samples",
+            help="demo: hold the orders and SKUs that load_demo_data delivers (make run)",
+        )
 
     def handle(self, *args, **options):
         api_key = options["api_key"] or settings.RXSCALE_API_KEY
@@ -42,7 +49,10 @@ class Command(BaseCommand):
             stock_field=settings.RXSCALE_API_SKU_STOCK_FIELD,
             external_id_field=settings.RXSCALE_API_SKU_EXTERNAL_ID_FIELD,
         )
-        standin.seed_from_samples(orders=options["orders"])
+        if options["seed"] == "demo":
+            standin.seed_from_events(demo_payloads())
+        else:
+            standin.seed_from_samples(orders=options["orders"])
         webhooks_to = options["webhook_url"] or "nowhere"
 
         def announce(running: RxScaleStandin) -> None:
