@@ -140,6 +140,11 @@ RXSCALE_API_SKU_STOCK_FIELD = env.str("RXSCALE_API_SKU_STOCK_FIELD", default="st
 RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
     "RXSCALE_API_SKU_EXTERNAL_ID_FIELD", default="external_id"
 )
+# Where "resume" takes an order whose hold began in a status the pharmacy may not set itself
+# (`waiting for pharmacy`, `init`), or that arrived on hold from RxScale: RxScale's docs are
+# silent on the exits from on-hold. One of `pending review`, `in-progress`, `ready_for_pickup`
+# (checked at startup: pharmacy_orders.statuses.resume_fallback_status).
+RXSCALE_RESUME_FALLBACK_STATUS = env.str("RXSCALE_RESUME_FALLBACK_STATUS", default="pending review")
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
 # Outbox (commands to RxScale). A command's lease must outlast the rate limiter's wait plus

@@ -1,10 +1,15 @@
-"""Pharmacy orders as RxScale sends them, plus the pharmacy's own work on them."""
+"""Pharmacy orders as RxScale sends them, plus the pharmacy's own work on them.
+
+`OrderStatus` is defined in `pharmacy_orders/statuses.py` (no models there, so rxscale can share
+it) and stays importable from here.
+"""
 
 from django.conf import settings
 from django.db import models
 
 from common.converters import uid_validator
 from common.sync_state import RxScaleSyncFields
+from pharmacy_orders.statuses import OrderStatus
 
 __all__ = [
     "AuditEntry",
@@ -23,19 +28,6 @@ __all__ = [
     "PrescriptionDocument",
     "ShippingMethodMapping",
 ]
-
-
-class OrderStatus(models.TextChoices):
-    """RxScale's exact strings (mixed separators are theirs)."""
-
-    INIT = "init", "Init"
-    WAITING_FOR_PHARMACY = "waiting for pharmacy", "Waiting for pharmacy"
-    PENDING_REVIEW = "pending review", "Pending review"
-    ON_HOLD = "on-hold", "On hold"
-    IN_PROGRESS = "in-progress", "In progress"
-    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 class Pharmacy(models.Model):

@@ -1,38 +1,41 @@
 """Pharmacy-order statuses as the External Pharmacy API knows them, and who may set which.
 
-Strings are exactly RxScale's (mixed separators included). Sources: order-lifecycle.md (newer
-version: "Who sets it"), external-pharmacy-orders.md (on-hold and its comment) and
-help-center-pharmacy-order-statuses.md (on-hold in the newest flow).
+One definition for both apps: the strings and the who-sets-what sets live in
+`pharmacy_orders/statuses.py` (a module without models), because the staff workflow needs them
+too and app imports point one way, rxscale -> pharmacy_orders. This module gives them the names
+the client and the stand-in use, as plain strings. Sources: see that module.
 """
 
-INIT = "init"
-WAITING_FOR_PHARMACY = "waiting for pharmacy"
-PENDING_REVIEW = "pending review"
-ON_HOLD = "on-hold"
-IN_PROGRESS = "in-progress"
-READY_FOR_PICKUP = "ready_for_pickup"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
+from pharmacy_orders.statuses import (
+    COMPLETE_ORDER_TARGET,
+    FINAL_STATUSES,
+    ORDER_STATUSES,
+    RXSCALE_ONLY_STATUSES,
+    STATUS_ENDPOINT_TARGETS,
+    OrderStatus,
+)
 
-ORDER_STATUSES = frozenset(
-    {
-        INIT,
-        WAITING_FOR_PHARMACY,
-        PENDING_REVIEW,
-        ON_HOLD,
-        IN_PROGRESS,
-        READY_FOR_PICKUP,
-        COMPLETED,
-        CANCELLED,
-    }
-)
-# "Who sets it: System" in the lifecycle guide: never a target of the pharmacy's status PATCH.
-RXSCALE_ONLY_STATUSES = frozenset({INIT, WAITING_FOR_PHARMACY})
-# What the pharmacy may send to PATCH …/status. `completed` is deliberately absent: "Do not set
-# `completed` through the generic status endpoint. Use `complete_order`".
-STATUS_ENDPOINT_TARGETS = frozenset(
-    {PENDING_REVIEW, ON_HOLD, IN_PROGRESS, READY_FOR_PICKUP, CANCELLED}
-)
-# Nothing moves an order out of these (a cancelled order may be re-routed, but to another
-# pharmacy, as a different pharmacy order).
-FINAL_STATUSES = frozenset({COMPLETED, CANCELLED})
+__all__ = [
+    "CANCELLED",
+    "COMPLETED",
+    "COMPLETE_ORDER_TARGET",
+    "FINAL_STATUSES",
+    "INIT",
+    "IN_PROGRESS",
+    "ON_HOLD",
+    "ORDER_STATUSES",
+    "PENDING_REVIEW",
+    "READY_FOR_PICKUP",
+    "RXSCALE_ONLY_STATUSES",
+    "STATUS_ENDPOINT_TARGETS",
+    "WAITING_FOR_PHARMACY",
+]
+
+INIT = OrderStatus.INIT.value
+WAITING_FOR_PHARMACY = OrderStatus.WAITING_FOR_PHARMACY.value
+PENDING_REVIEW = OrderStatus.PENDING_REVIEW.value
+ON_HOLD = OrderStatus.ON_HOLD.value
+IN_PROGRESS = OrderStatus.IN_PROGRESS.value
+READY_FOR_PICKUP = OrderStatus.READY_FOR_PICKUP.value
+COMPLETED = OrderStatus.COMPLETED.value
+CANCELLED = OrderStatus.CANCELLED.value

@@ -1,10 +1,12 @@
 """The order pipeline: one map of allowed transitions, used by the service, the form and the API.
 
 Statuses are RxScale's exact strings. The pharmacy may move an order along the happy path
-(waiting for pharmacy/init -> pending review -> in-progress -> ready_for_pickup -> completed),
+(waiting for pharmacy -> pending review -> in-progress -> ready_for_pickup -> completed),
 put it on hold with a reason (RxScale requires a non-blank comment for on-hold), resume it to
 the status it had before the hold, and cancel it with a reason (RxScale then tries to route
-the order to another pharmacy).
+the order to another pharmacy). Every target is one the pharmacy may set at RxScale
+(`pharmacy_orders/statuses.py`): `init` and `waiting for pharmacy` are RxScale's alone, and
+`completed` is reached only by "complete" (PATCH …/complete_order, never …/status).
 
 These transitions change the local order now. Telling RxScale is the link's concern: inside
 the transition's transaction `order_transition_recorded` is sent, and the RxScale link
@@ -39,6 +41,12 @@ from pharmacy_orders.services.refusals import (
     TransitionRefused,
     deleted_refusal_message,
 )
+from pharmacy_orders.statuses import (
+    FINAL_STATUSES,
+    ORDER_STATUSES,
+    RESUME_TARGETS,
+    resume_fallback_status,
+)
 
 S = OrderStatus
 
@@ -60,9 +68,12 @@ PHARMACIST_PERMISSION = "pharmacy_orders.pharmacist_order"
 # Reviewing, starting work and holding/resuming are daily PTA work and stay open to all staff.
 PHARMACIST_TARGETS = frozenset({S.READY_FOR_PICKUP, S.COMPLETED, S.CANCELLED})
 
-FINAL_STATUSES = frozenset({S.COMPLETED, S.CANCELLED})
-# An order that arrives on hold from RxScale has no local "before": resume goes to review.
-RESUME_FALLBACK = S.PENDING_REVIEW
+# Where the pharmacy works an order: everything but `init` and the final statuses. An order in
+# `init` "has been created in the system but is not yet assigned to a pharmacy"
+# (order-lifecycle.md, newer version, "Who sets it"), and the Help Center says of it "No action
+# needed yet. [...] It will move to your queue shortly" (help-center-pharmacy-order-statuses.md):
+# it is not yet the pharmacy's, so no action starts from `init`: no review, no hold, no cancel.
+WORKABLE_STATUSES = ORDER_STATUSES - FINAL_STATUSES - {S.INIT}
 
 REASON_MAX_LENGTH = 2000
 
@@ -82,23 +93,24 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        Transition(
-            "review",
-            "Start review",
-            frozenset({S.INIT, S.WAITING_FOR_PHARMACY}),
-            S.PENDING_REVIEW,
-        ),
+        # "Waiting for Pharmacy to Pending Review" is the documented first step
+        # (order-lifecycle.md); from `init` the order is not the pharmacy's yet.
+        Transition("review", "Start review", frozenset({S.WAITING_FOR_PHARMACY}), S.PENDING_REVIEW),
         Transition("start", "Start work", frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
         Transition(
             "ready", "Release: ready for pickup", frozenset({S.IN_PROGRESS}), S.READY_FOR_PICKUP
         ),
         Transition("complete", "Complete order", frozenset({S.READY_FOR_PICKUP}), S.COMPLETED),
+        # From every workable status, `waiting for pharmacy` included: the order is in the
+        # pharmacy's queue, and RxScale wants the comment "when transitioning to `on-hold` from
+        # any other status" (external-pharmacy-orders.md). The newest Help Center diagram draws
+        # on-hold after pending review, but as a linear step; the API text is the broader one.
+        # Resuming such a hold cannot go back to `waiting for pharmacy` (RxScale's to set): it
+        # goes to RXSCALE_RESUME_FALLBACK_STATUS (`statuses.resume_fallback_status`).
         Transition(
             "hold",
             "Put on hold",
-            frozenset(
-                {S.WAITING_FOR_PHARMACY, S.PENDING_REVIEW, S.IN_PROGRESS, S.READY_FOR_PICKUP}
-            ),
+            WORKABLE_STATUSES - {S.ON_HOLD},
             S.ON_HOLD,
             reason_required=True,
             style="secondary",
@@ -107,16 +119,10 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "cancel",
             "Cancel order",
-            frozenset(
-                {
-                    S.INIT,
-                    S.WAITING_FOR_PHARMACY,
-                    S.PENDING_REVIEW,
-                    S.ON_HOLD,
-                    S.IN_PROGRESS,
-                    S.READY_FOR_PICKUP,
-                }
-            ),
+            # "An order can be cancelled before completion" (order-lifecycle.md; its diagram
+            # draws cancel from `waiting for pharmacy` and `pending review`), but not from
+            # `init`: the order is not the pharmacy's yet (WORKABLE_STATUSES).
+            WORKABLE_STATUSES,
             S.CANCELLED,
             reason_required=True,
             confirmation_required=True,
@@ -158,7 +164,10 @@ def order_status_set(
 def transition_target(*, transition: Transition, order: PharmacyOrder) -> str:
     if transition.target is not None:
         return transition.target
-    return order.status_before_hold or RESUME_FALLBACK
+    # Resume: back to where the pharmacy held from, if the pharmacy may set that status.
+    if order.status_before_hold in RESUME_TARGETS:
+        return order.status_before_hold
+    return resume_fallback_status()
 
 
 def user_may_transition(*, user: AbstractBaseUser, target: str) -> bool:

@@ -42,9 +42,12 @@ def test_hold_and_resume(pta_client, order):
     response = post(pta_client, order.uid, action="hold", expected_status=order.status, reason="?")
     assert response.json()["hold_reason"] == "?"
 
+    assert response.json()["status_before_hold"] == S.WAITING_FOR_PHARMACY
+
     response = post(pta_client, order.uid, action="resume", expected_status=S.ON_HOLD)
 
-    assert response.json()["status"] == S.WAITING_FOR_PHARMACY
+    # Not back to `waiting for pharmacy` (RxScale's to set): to RXSCALE_RESUME_FALLBACK_STATUS.
+    assert response.json()["status"] == S.PENDING_REVIEW
 
 
 @pytest.mark.parametrize(

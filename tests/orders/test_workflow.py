@@ -33,7 +33,8 @@ def _targets_from(status: str) -> set[str]:
 
 
 def test_the_forward_path_is_review_start_ready_complete():
-    assert _targets_from(S.INIT) == {S.PENDING_REVIEW, S.CANCELLED}
+    # `init` is not the pharmacy's yet: review starts from `waiting for pharmacy`.
+    assert _targets_from(S.INIT) == set()
     assert _targets_from(S.WAITING_FOR_PHARMACY) == {S.PENDING_REVIEW, S.ON_HOLD, S.CANCELLED}
     assert _targets_from(S.PENDING_REVIEW) == {S.IN_PROGRESS, S.ON_HOLD, S.CANCELLED}
     assert _targets_from(S.IN_PROGRESS) == {S.READY_FOR_PICKUP, S.ON_HOLD, S.CANCELLED}
