@@ -21,18 +21,20 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "event_type",
+        "source",
         "status",
         "subject_link",
         "attempts",
         "received_at",
         "next_attempt_at",
     ]
-    list_filter = ["status", "event_type"]
+    list_filter = ["status", "source", "event_type"]
     change_list_template = "admin/rxscale/webhookdelivery/change_list.html"
     search_fields = ["subject_uid", "dedupe_key"]
     actions = ["reprocess"]
     fields = [
         "event_type",
+        "source",
         "status",
         "subject_link",
         "error",
