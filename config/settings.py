@@ -141,6 +141,11 @@ RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
 )
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
+# The catch-up sync (rxscale/sync): a worker runs it this often (0: never; the API must be
+# configured), reading from the last successful run's start. Its reads are paced below
+# RxScale's 10 requests/s so that the outbox's commands still get through.
+RXSCALE_SYNC_INTERVAL_MINUTES = env.int("RXSCALE_SYNC_INTERVAL_MINUTES", default=15)
+RXSCALE_SYNC_REQUESTS_PER_SECOND = env.float("RXSCALE_SYNC_REQUESTS_PER_SECOND", default=5.0)
 # The worklist flags an order whose change has waited this long to reach RxScale.
 RXSCALE_OUTBOX_LONG_PENDING_MINUTES = env.int("RXSCALE_OUTBOX_LONG_PENDING_MINUTES", default=10)
 

@@ -1,5 +1,6 @@
-"""The RxScale link's tables: the inbox (deliveries in) and, beside it, the outbox."""
+"""The RxScale link's tables: the inbox (deliveries in), the sync runs and the outbox."""
 
 from rxscale.inbox.models import WebhookDelivery
+from rxscale.sync.models import SyncRun
 
-__all__ = ["WebhookDelivery"]
+__all__ = ["SyncRun", "WebhookDelivery"]
