@@ -9,6 +9,8 @@ from rxscale.inbox.intake import payload_for_display
 from rxscale.inbox.models import WebhookDelivery
 from rxscale.inbox.processing import deliveries_reprocess
 from rxscale.inbox.selectors import inbox_health
+from rxscale.sync.models import SyncRun
+from rxscale.sync.run import count_lines
 
 _SUBJECT_URL_NAMES = {
     WebhookDelivery.SubjectKind.ORDER: "orders:detail",
@@ -94,3 +96,41 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         statuses = [outcome for _, outcome in outcomes]
         summary = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
         self.message_user(request, f"Reprocessed {len(outcomes)}: {summary}.", messages.SUCCESS)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    """What each catch-up sync found; the newest successful one is "the last sync"."""
+
+    list_display = ["id", "started_at", "finished_at", "trigger", "kinds", "outcome", "summary"]
+    list_filter = ["trigger", "active"]
+    fields = [
+        "trigger",
+        "worker",
+        "orders",
+        "skus",
+        "since",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "active",
+        "summary",
+        "failures",
+        "error",
+        "next_since",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="What")
+    def kinds(self, obj):
+        return " + ".join(name for name, on in (("orders", obj.orders), ("SKUs", obj.skus)) if on)
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        if obj.active:
+            return "running"
+        return "error" if obj.error else "done"
+
+    @admin.display(description="Counts")
+    def summary(self, obj):
+        return "; ".join(count_lines(obj.counts)) or "–"

@@ -286,3 +286,26 @@ def test_one_run_at_a_time_and_an_abandoned_run_frees_the_lock(rxscale):
     sync()
     held.refresh_from_db()
     assert not held.active and held.error.startswith("Abandoned")
+
+
+def test_the_worker_runs_the_scheduled_sync(rxscale, settings):
+    settings.RXSCALE_SYNC_INTERVAL_MINUTES = 15
+
+    call_command("run_worker", "--until-idle")
+
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.succeeded) == (SyncRun.Trigger.SCHEDULE, True)
+    assert PharmacyOrder.objects.count() == 3
+
+
+def test_the_admin_shows_sync_runs_and_the_source_of_deliveries(rxscale, admin_client):
+    sync()
+    run = SyncRun.objects.get()
+
+    runs = admin_client.get("/admin/rxscale/syncrun/")
+    one = admin_client.get(f"/admin/rxscale/syncrun/{run.pk}/change/")
+    inbox = admin_client.get("/admin/rxscale/webhookdelivery/?source=api")
+
+    assert runs.status_code == one.status_code == inbox.status_code == 200
+    assert b"orders: 3 created" in runs.content
+    assert b"RxScale API (sync)" in inbox.content
