@@ -166,9 +166,10 @@ def rxscale_settle_ties(
     """
     report = report or SyncReport()
     if orders:
-        for uid in PharmacyOrder.objects.filter(needs_confirmation=True).values_list(
-            "uid", flat=True
-        ):
+        waiting_orders = list(
+            PharmacyOrder.objects.filter(needs_confirmation=True).values_list("uid", flat=True)
+        )
+        for uid in waiting_orders:
             reader.check_stop()
             _settle(
                 ORDER_TIES,
