@@ -28,6 +28,10 @@ class Delivery(Protocol):
 
     pk: int
     event_type: str
+    # True for a snapshot read from RxScale's API (the catch-up sync, tie settling): it is
+    # what RxScale holds now, so an equal `updated_at` with other content is applied (and
+    # clears `needs_confirmation`) instead of being recorded as another tie.
+    authoritative: bool
 
 
 @dataclass

@@ -153,6 +153,11 @@ RXSCALE_OUTBOX_LEASE_SECONDS = env.int("RXSCALE_OUTBOX_LEASE_SECONDS", default=1
 # Transient failures (RxScale down, timeouts, 429) retry with the work queue's capped backoff;
 # 50 attempts at the 300 s cap ride out an outage of about four hours, then the command fails.
 RXSCALE_OUTBOX_MAX_ATTEMPTS = env.int("RXSCALE_OUTBOX_MAX_ATTEMPTS", default=50)
+# The catch-up sync (rxscale/sync): a worker runs it this often (0: never; the API must be
+# configured), reading from the last successful run's start. Its reads are paced below
+# RxScale's 10 requests/s so that the outbox's commands still get through.
+RXSCALE_SYNC_INTERVAL_MINUTES = env.int("RXSCALE_SYNC_INTERVAL_MINUTES", default=15)
+RXSCALE_SYNC_REQUESTS_PER_SECOND = env.float("RXSCALE_SYNC_REQUESTS_PER_SECOND", default=5.0)
 # The worklist flags an order whose change has waited this long to reach RxScale.
 RXSCALE_OUTBOX_LONG_PENDING_MINUTES = env.int("RXSCALE_OUTBOX_LONG_PENDING_MINUTES", default=10)
 

@@ -134,7 +134,13 @@ def pharmacy_sku_apply_snapshot(
     if known is not None and known.rx_updated_at > updated_at:
         return PharmacySkuSnapshotOutcome(pharmacy_sku=known, stale=True)
     tie = {"snapshot": snapshot, "values": values, "content_sha": content_sha, "delivery": delivery}
-    if known is not None and pharmacy_sku_is_tie(known, snapshot, content_sha):
+    # Read from RxScale's API, an equal `updated_at` is what RxScale holds: applied, it settles.
+    authoritative = delivery.authoritative
+    if (
+        known is not None
+        and not authoritative
+        and pharmacy_sku_is_tie(known, snapshot, content_sha)
+    ):
         return pharmacy_sku_apply_tie(pharmacy_sku=known, **tie)  # locks the row
     values["sku"] = sku_upsert(sku_data=snapshot["sku"])
     pharmacy_sku, created = _lock_or_create_pharmacy_sku(
@@ -151,8 +157,10 @@ def pharmacy_sku_apply_snapshot(
         return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=False)
     if pharmacy_sku.rx_updated_at and updated_at < pharmacy_sku.rx_updated_at:
         return PharmacySkuSnapshotOutcome(pharmacy_sku=pharmacy_sku, stale=True)
-    if pharmacy_sku_is_tie(pharmacy_sku, snapshot, content_sha):
+    is_tie = pharmacy_sku_is_tie(pharmacy_sku, snapshot, content_sha)
+    if is_tie and not authoritative:
         return pharmacy_sku_apply_tie(pharmacy_sku=pharmacy_sku, **tie)
+    settles = is_tie  # an API answer at the tie's time is applied instead
     # Equal `updated_at` is the same snapshot again (re-sent or reprocessed): it may re-apply
     # but must not add history, so superseded figures are only recorded for newer snapshots.
     newer = pharmacy_sku.rx_updated_at is None or updated_at > pharmacy_sku.rx_updated_at
@@ -169,7 +177,7 @@ def pharmacy_sku_apply_snapshot(
         values["stock_set_at"] = updated_at
     values["rx_updated_at"] = updated_at
     values["rx_snapshot_sha256"] = content_sha
-    if newer:
+    if newer or settles:
         values["needs_confirmation"], values["needs_confirmation_reason"] = False, ""
     changes = _assign_changes(pharmacy_sku, values)
     if changes:  # an identical snapshot leaves the row, and its updated_at, untouched

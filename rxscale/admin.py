@@ -12,6 +12,8 @@ from rxscale.inbox.processing import deliveries_reprocess
 from rxscale.inbox.selectors import inbox_health
 from rxscale.outbox.models import OutboundCommand
 from rxscale.outbox.staff import RETRY_PERMISSION, command_retry
+from rxscale.sync.models import SyncRun
+from rxscale.sync.run import count_lines
 
 _SUBJECT_URL_NAMES = {
     WebhookDelivery.SubjectKind.ORDER: "orders:detail",
@@ -24,18 +26,20 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "event_type",
+        "source",
         "status",
         "subject_link",
         "attempts",
         "received_at",
         "next_attempt_at",
     ]
-    list_filter = ["status", "event_type"]
+    list_filter = ["status", "source", "event_type"]
     change_list_template = "admin/rxscale/webhookdelivery/change_list.html"
     search_fields = ["subject_uid", "dedupe_key"]
     actions = ["reprocess"]
     fields = [
         "event_type",
+        "source",
         "status",
         "subject_link",
         "error",
@@ -161,3 +165,41 @@ class OutboundCommandAdmin(ReadOnlyAdmin):
             except ValidationError:
                 refused += 1
         self.message_user(request, f"{done} will be sent again; {refused} could not be.")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    """What each catch-up sync found; the newest successful one is "the last sync"."""
+
+    list_display = ["id", "started_at", "finished_at", "trigger", "kinds", "outcome", "summary"]
+    list_filter = ["trigger", "active"]
+    fields = [
+        "trigger",
+        "worker",
+        "orders",
+        "skus",
+        "since",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "active",
+        "summary",
+        "failures",
+        "error",
+        "next_since",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="What")
+    def kinds(self, obj):
+        return " + ".join(name for name, on in (("orders", obj.orders), ("SKUs", obj.skus)) if on)
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        if obj.active:
+            return "running"
+        return "error" if obj.error else "done"
+
+    @admin.display(description="Counts")
+    def summary(self, obj):
+        return "; ".join(count_lines(obj.counts)) or "–"

@@ -209,13 +209,15 @@ def order_apply_snapshot(
     updated_at = snapshot["updated_at"]
     if not created and order.rx_updated_at and updated_at < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
-    content_sha = ""
+    content_sha, settles = "", False
     if not created and order.rx_updated_at == updated_at:
         pdf_sha, pdf_content = pdf_reference(snapshot.get("prescription_file"))
         content_sha = order_snapshot_sha256(snapshot=snapshot, pdf_sha256=pdf_sha)
         # No stored fingerprint (applied before fingerprints existed): a plain re-apply.
         differs = bool(order.rx_snapshot_sha256) and content_sha != order.rx_snapshot_sha256
-        if differs or order.needs_confirmation:
+        # Read from RxScale's API, the version is what RxScale holds: applied, it settles.
+        settles = delivery.authoritative and (differs or order.needs_confirmation)
+        if (differs or order.needs_confirmation) and not settles:
             warnings = order_apply_tie(
                 order=order,
                 snapshot=snapshot,
@@ -241,7 +243,7 @@ def order_apply_snapshot(
     for name, value in fields.items():
         setattr(order, name, value)
     order_release_if_deleted(order=order, was_deleted=was_deleted)
-    if newer:  # a newer snapshot settles an earlier tie and outdates an earlier failure
+    if newer or settles:  # a newer snapshot settles an earlier tie, outdates a failure
         order.needs_confirmation, order.needs_confirmation_reason = False, ""
         order.rx_update_failed_at = None
     order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=created)

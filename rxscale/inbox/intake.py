@@ -5,6 +5,7 @@ import json
 import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -62,6 +63,47 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
     row), any other has it dropped. Raises PdfStorageUnavailable when storage fails: then
     nothing is stored.
     """
+    secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
+    return _store(
+        body,
+        source=WebhookDelivery.Source.WEBHOOK,
+        fields={
+            "headers": _storable_headers(headers),
+            "secret_index": secret_index,
+            "secret_fingerprint": secret_fingerprint(secret),
+        },
+    )
+
+
+def snapshot_receive(*, body: bytes) -> ReceiveOutcome:
+    """Store a snapshot read from RxScale's API (an envelope built by rxscale/sync) as an
+    inbox row with source `api`, through the same path as a webhook: same dedupe key (so an
+    unchanged snapshot is a duplicate), same PDF handling (stored, never kept in the body).
+
+    Not enqueued: the caller applies it at once (`delivery_process_now`). It is due only
+    after `API_SNAPSHOT_GRACE`, so that a worker takes it over if the caller dies, but does
+    not race the caller for it. Raises PdfStorageUnavailable when storage fails.
+    """
+    # Look first: a repeat then costs no PDF decoding or storage at all.
+    original = WebhookDelivery.objects.filter(dedupe_key=hashlib.sha256(body).hexdigest()).first()
+    if original is not None:
+        return ReceiveOutcome(original, duplicate=True)
+    return _store(
+        body,
+        source=WebhookDelivery.Source.API,
+        fields={"headers": {}, "secret_index": None, "secret_fingerprint": ""},
+        due_after=API_SNAPSHOT_GRACE,
+    )
+
+
+# How long the sync has to apply an API snapshot itself before workers may take it.
+API_SNAPSHOT_GRACE = timedelta(minutes=2)
+
+
+def _store(
+    body: bytes, *, source: str, fields: dict, due_after: timedelta | None = None
+) -> ReceiveOutcome:
+    """The one intake path of webhooks and API snapshots; `due_after` None: enqueue now."""
     # Insert first, and let the unique key find repeats: one query for the common case.
     dedupe_key = hashlib.sha256(body).hexdigest()
     reading = body_read(body)
@@ -75,11 +117,12 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
         status = WebhookDelivery.Status.RECEIVED
     else:
         status = WebhookDelivery.Status.IGNORED
+    pending = status == WebhookDelivery.Status.RECEIVED
 
     # Only a delivery that will be processed needs its PDF; any other drops it unstored.
-    pdf = pdf_intake_prepare(reading, keep=status == WebhookDelivery.Status.RECEIVED)
+    pdf = pdf_intake_prepare(reading, keep=pending)
     stored_body = reading.stored_body(pdf.fields)
-    secret = settings.RXSCALE_WEBHOOK_SECRETS[secret_index]
+    now = timezone.now()
     try:
         with _insert_transaction(document=pdf.stored is not None):
             pdf.document_ensure()
@@ -89,32 +132,30 @@ def delivery_receive(*, body: bytes, headers: dict[str, str], secret_index: int)
                 body=stored_body,
                 body_redacted=stored_body is not body,
                 document_sha256=pdf.sha256,
-                headers=_storable_headers(headers),
-                secret_index=secret_index,
-                secret_fingerprint=secret_fingerprint(secret),
+                source=source,
                 status=status,
-                next_attempt_at=timezone.now()
-                if status == WebhookDelivery.Status.RECEIVED
-                else None,
+                next_attempt_at=(now + (due_after or timedelta())) if pending else None,
                 error=parse_error,
                 subject_kind=subject_kind,
                 subject_uid=storable_text(subject_uid, 64),
+                **fields,
             )
-            if status == WebhookDelivery.Status.RECEIVED:
+            if pending and due_after is None:
                 enqueue_for_new_row(_processing_task(), delivery.pk)
     except IntegrityError:
         # A repeat (RxScale's retry), or a concurrent identical delivery won the insert.
-        return _repeat_outcome(dedupe_key)
+        return _repeat_outcome(dedupe_key, rerun=due_after is None)
     # A delivery to be processed gets its INFO line from the worker that applies it; one that
     # never reaches a worker (ignored, invalid) has only this one.
     logger.log(
-        logging.DEBUG if status == WebhookDelivery.Status.RECEIVED else logging.INFO,
-        "webhook delivery %s stored: %s (%s)",
+        logging.DEBUG if pending else logging.INFO,
+        "%s delivery %s stored: %s (%s)",
+        source,
         delivery.pk,
         single_line(event_type),
         status,
     )
-    if status == WebhookDelivery.Status.RECEIVED and processes_inline():
+    if pending and due_after is None and processes_inline():
         # Processed by now; tell the sender what happened.
         delivery.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(delivery, duplicate=False)
@@ -137,11 +178,11 @@ def _processing_task():
     return process_webhook_delivery
 
 
-def _repeat_outcome(dedupe_key: str) -> ReceiveOutcome:
+def _repeat_outcome(dedupe_key: str, *, rerun: bool = True) -> ReceiveOutcome:
     """A pending original is a row in the queue: workers claim it without help. Inline, with
     no worker running, RxScale's retry is what gives a waiting row its next attempt."""
     original = WebhookDelivery.objects.get(dedupe_key=dedupe_key)
-    if original.status in PENDING_STATUSES and processes_inline():
+    if rerun and original.status in PENDING_STATUSES and processes_inline():
         enqueue_logged(_processing_task(), original.pk)
         original.refresh_from_db(fields=["status", "error"])
     return ReceiveOutcome(original, duplicate=True)

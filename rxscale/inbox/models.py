@@ -18,6 +18,10 @@ class WebhookDelivery(QueueRow):
         STALE = "stale", "Stale"
         INVALID = "invalid", "Invalid"
 
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        API = "api", "RxScale API (sync)"
+
     SubjectKind = SubjectKind
 
     # sha256 of the raw body: a true retry is byte-identical (see design: why not uid+timestamp).
@@ -27,10 +31,18 @@ class WebhookDelivery(QueueRow):
     body = models.BinaryField()
     body_redacted = models.BooleanField(default=False)
     headers = models.JSONField(default=dict)
+    # A webhook, or a snapshot the catch-up sync read from the API (rxscale/sync): the same
+    # pipeline applies both; only an API answer can settle a tie (`authoritative`).
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEBHOOK)
+    # Empty for API snapshots: they were fetched by us, not signed by RxScale.
     secret_index = models.PositiveSmallIntegerField(
-        help_text="Position of the matching secret in RXSCALE_WEBHOOK_SECRETS"
+        null=True,
+        blank=True,
+        help_text="Position of the matching secret in RXSCALE_WEBHOOK_SECRETS",
     )
-    secret_fingerprint = models.CharField(max_length=16, help_text="sha256 prefix of the secret")
+    secret_fingerprint = models.CharField(
+        max_length=16, blank=True, help_text="sha256 prefix of the secret"
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
     )
@@ -62,7 +74,19 @@ class WebhookDelivery(QueueRow):
                 name="inbox_due_idx",
             ),
         ]
+        constraints = [
+            # Only what we fetched ourselves may lack a signature.
+            models.CheckConstraint(
+                condition=models.Q(source="api") | models.Q(secret_index__isnull=False),
+                name="inbox_webhook_has_secret",
+            ),
+        ]
         permissions = [("reprocess_webhookdelivery", "Can reprocess webhook deliveries")]
+
+    @property
+    def authoritative(self) -> bool:
+        """RxScale's API answer is what RxScale holds now: it settles a tie (common.events)."""
+        return self.source == self.Source.API
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type or '(no type)'} {self.subject_uid}".strip()

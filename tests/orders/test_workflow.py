@@ -219,7 +219,7 @@ def test_an_order_that_arrived_on_hold_resumes_to_pending_review(pta_client, mak
 def test_cancel_form_says_rxscale_is_not_told(pharmacist_client, order):
     page = pharmacist_client.get(f"/orders/{order.uid}/").content.decode()
 
-    assert "does not tell RxScale yet" in page
+    assert "RxScale is not told (local-only mode)" in page
     assert "I understand that this cancels the order here only" in page
     assert "sent to RxScale as the on-hold comment" not in page
     assert 'data-testid="local-only-banner"' in page

@@ -1,6 +1,9 @@
 """Staff actions reach RxScale exactly once: the outbox against the real stand-in, over HTTP."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from common.sync_state import SyncState
@@ -264,3 +267,22 @@ def deliver_snapshot(web, data: dict) -> None:
     """RxScale's webhook for its current order, signed and posted to our endpoint."""
     body = {"event_type": "pharmacy_order_updated", "timestamp": data["updated_at"], "data": data}
     post(web, body)
+
+
+def test_the_catch_up_sync_reverts_nothing_still_pending(staff, standin):
+    # given a staff action whose command cannot reach RxScale yet (down)
+    standin.faults.inject(Fault(kind="error", count=3, path="/status"))
+    act(staff, "review", "waiting for pharmacy")
+    outbox_attempt_once()
+    # and RxScale changed something else on the order (its webhook was lost)
+    standin.store.rxscale_set_status(UID, "waiting for pharmacy")
+
+    call_command("rxscale_sync", "--orders", stdout=StringIO())
+
+    # then the sync brought RxScale's newer version, but the staff status holds
+    assert order().status == "pending review"
+    assert order().rx_updated_at.timestamp() == standin.store.order(UID)["updated_at"]
+    assert order().sync_state == SyncState.PENDING
+    # and once RxScale is back, the change lands
+    send_all()
+    assert standin.store.order(UID)["status"] == "pending review"

@@ -4,6 +4,10 @@ Run one or more (`make worker`); they share the work through row leases. Each lo
 batch of due rows; when there is none it sleeps until woken (PostgreSQL NOTIFY from the intake)
 or `WORK_QUEUE_POLL_SECONDS` pass, whichever is first. The poll alone finds everything: rows
 whose wake-up was lost, whose worker died, or whose retry has come due.
+
+Every `RXSCALE_SYNC_INTERVAL_MINUTES` one worker (across all processes) also runs the
+catch-up sync with RxScale's API and settles ties (rxscale/sync/runs.py `SyncSchedule`);
+while it does, that worker claims no deliveries, which is one more reason to run two.
 """
 
 import logging
@@ -18,6 +22,7 @@ from common.tasks_backend import WORK_QUEUE_CHANNEL
 from common.workqueue import worker_identity
 from rxscale.inbox.batches import inbox_process_due
 from rxscale.outbox.sending import outbox_send_due
+from rxscale.sync.runs import SyncSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +48,9 @@ class Command(BaseCommand):
         worker_id = worker_identity()
         logger.info("worker %s started", worker_id)
         listener = _Wakeups()
+        schedule = SyncSchedule(worker_id=worker_id)
         while not self._stopping:
+            self._sync_if_due(schedule)
             try:
                 claimed = inbox_process_due(worker_id=worker_id, limit=batch)
                 claimed += outbox_send_due(worker_id=worker_id, limit=batch)
@@ -61,6 +68,13 @@ class Command(BaseCommand):
             listener.wait(settings.WORK_QUEUE_POLL_SECONDS)
         listener.close()
         logger.info("worker %s stopped", worker_id)
+
+    def _sync_if_due(self, schedule: SyncSchedule) -> None:
+        try:
+            schedule.run_if_due(should_stop=lambda: self._stopping)
+        except Exception:
+            # A failed run is recorded on its SyncRun; this is the database being away.
+            logger.exception("worker: could not run the RxScale sync")
 
     def _stop(self, signum, frame):
         # Finish the row in hand, then leave; its lease would otherwise hold it for a while.

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rxscale", "0001_inbox_moved_from_pharmacy_orders"),
+        ("rxscale", "0003_sync_run"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
