@@ -1,0 +1,97 @@
+"""The outbox with real worker processes on PostgreSQL: a worker SIGKILLed between sending and
+recording does not cause a second effect; an outage ends with exactly one PATCH."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from rxscale.outbox.models import OutboundCommand
+from rxscale.standin import RxScaleStandin
+from rxscale.standin.faults import Fault
+from tests.queue.workers import kill, start_worker, stop, wait_for
+from tests.rxscale.conftest import API_KEY
+from tests.rxscale.outbox_helpers import UID, act, connect, order_known_to_both, patches
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+S = OutboundCommand.Status
+
+
+@pytest.fixture
+def standin(settings):
+    with RxScaleStandin(api_key=API_KEY) as running:
+        connect(settings, running)
+        yield running
+
+
+@pytest.fixture
+def staff(pharmacist, standin):
+    web = Client()
+    order_known_to_both(web, standin)
+    web.force_login(pharmacist)
+    return web
+
+
+@pytest.fixture
+def workers(standin):
+    started = []
+
+    def _start(**env):
+        process = start_worker(
+            RXSCALE_API_BASE_URL=standin.base_url,
+            RXSCALE_API_KEY=API_KEY,
+            RXSCALE_OUTBOX_LEASE_SECONDS="2",
+            RXSCALE_SYNC_INTERVAL_MINUTES="0",
+            **env,
+        )
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        stop(process)
+
+
+def command() -> OutboundCommand:
+    return OutboundCommand.objects.get()
+
+
+def test_a_worker_killed_between_send_and_record_causes_no_second_effect(staff, standin, workers):
+    # given RxScale takes the PATCH but holds its answer (the worker waits for it)
+    standin.faults.inject(Fault(kind="timeout", apply=True, delay=60, path="/status"))
+    act(staff, "review", "waiting for pharmacy")
+    first = workers(RXSCALE_API_TIMEOUT_SECONDS="60")
+    wait_for(lambda: len(patches(standin)) == 1, "the PATCH to take effect at the stand-in")
+
+    # when that worker dies before it can record the answer
+    kill(first)
+    assert command().status == S.SENDING
+
+    # then another worker, once the lease has run out, finds it in effect and does not resend
+    workers()
+    wait_for(lambda: command().status == S.SENT, "the command to be recorded as sent")
+    assert len(patches(standin)) == 1
+    assert "Already in effect" in command().outcome_note
+    assert standin.store.order(UID)["status"] == "pending review"
+
+
+def test_an_outage_ends_with_exactly_one_patch(staff, standin, workers):
+    # given RxScale is down for the first attempts (500, a timeout, a dropped connection)
+    standin.faults.inject(Fault(kind="error", count=2, path="/status"))
+    standin.faults.inject(Fault(kind="drop", path="/status"))
+    act(staff, "review", "waiting for pharmacy")
+    act(staff, "start", "pending review")
+
+    workers(RXSCALE_API_TIMEOUT_SECONDS="5")
+    wait_for(
+        lambda: not OutboundCommand.objects.exclude(status=S.SENT).exists(),
+        "both commands to be sent",
+    )
+
+    bodies = [request.body for request in patches(standin)]
+    assert len(bodies) == 2  # one PATCH per command reached RxScale
+    assert b"pending review" in bodies[0] and b"in-progress" in bodies[1]
+    assert standin.store.order(UID)["status"] == "in-progress"
