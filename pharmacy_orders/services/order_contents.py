@@ -26,16 +26,22 @@ def order_items_apply(
     # An item already on the SKU, product and pharmacy SKU the payload describes needs no
     # upsert (the common case: every update repeats the order); the rest go in bulk.
     to_resolve = [data for data in items if not _item_refs_match(existing.get(data["uid"]), data)]
-    skus = skus_upsert(skus_data=[data["sku"] for data in to_resolve])
+    skus, known_skus = skus_upsert(skus_data=[data["sku"] for data in to_resolve])
+    with_pharmacy_sku = [data for data in to_resolve if data.get("pharmacy_sku")]
     pharmacy_skus = pharmacy_skus_ensure_for_order(
         wanted={
             data["pharmacy_sku"]["uid"]: (data["pharmacy_sku"], skus[data["sku"]["uid"]])
-            for data in to_resolve
-            if data.get("pharmacy_sku")
+            for data in with_pharmacy_sku
         },
         pharmacy_uid=pharmacy_uid,
         delivery=delivery,
         seen_at=order.rx_updated_at,
+        # A SKU new to us has no pharmacy SKU here yet, as a rule: insert it without a look.
+        likely_new=[
+            data["pharmacy_sku"]["uid"]
+            for data in with_pharmacy_sku
+            if data["sku"]["uid"] not in known_skus
+        ],
     )
     resolved = {data["uid"] for data in to_resolve}
     new_items = []
