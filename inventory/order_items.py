@@ -1,8 +1,11 @@
 """The SKUs, products and pharmacy SKUs an order's items refer to, in a few bulk statements.
 
 Every order update repeats the whole order, so most items already point at rows that match the
-payload: those cost nothing (`sku_matches`). The rest are fetched by uid in one statement per
-table, the missing ones created in bulk, the changed ones saved one by one (rare).
+payload: those cost nothing (`sku_matches`). For the rest, SKUs and their products are read in
+one statement; the ones missing or changed are written with one INSERT … ON CONFLICT DO UPDATE
+per table (the newest payload wins, and a row another delivery creates at the same moment is
+updated, not doubled). Pharmacy SKUs are looked up and locked where their SKU was known, and
+inserted without a look where it was new to us (a new SKU rarely has a pharmacy SKU already).
 Rules as in inventory/services.py: descriptive SKU/product data, the newest payload wins; an
 order payload only creates a pharmacy SKU first seen (ledgered), never overwrites its figures.
 Lock order: products, then SKUs, then pharmacy SKUs, each by uid.
@@ -11,11 +14,10 @@ Lock order: products, then SKUs, then pharmacy SKUs, each by uid.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-
 from common.events import Delivery
+from common.inserts import insert_missing
 from inventory.models import PharmacySku, Product, Sku, StockLedgerEntry
-from inventory.services import _assign_changes, _ledger_entry, _lock_or_create_pharmacy_sku
+from inventory.services import _ledger_entry
 from inventory.sku_payload import product_values, sku_values
 
 
@@ -31,58 +33,56 @@ def sku_matches(sku: Sku, sku_data: dict) -> bool:
     )
 
 
-def _upsert_many(
-    model, wanted: dict[str, dict], loaded: dict | None = None, *, complete: bool = False
-) -> dict[str, object]:
-    """Rows by uid with `wanted` values: created if missing, changed rows saved (uid order).
-    `loaded`: rows already read (by uid); only the others are looked up, unless `complete`
-    says that those are all there are."""
-    rows = {uid: row for uid, row in (loaded or {}).items() if uid in wanted}
-    unread = [] if complete else [uid for uid in wanted if uid not in rows]
-    if unread:
-        rows.update({row.uid: row for row in model.objects.filter(uid__in=unread)})
-    missing = [uid for uid in sorted(wanted) if uid not in rows]
-    if missing:
-        # A concurrent writer may create some first: skip those, then read what is there.
-        model.objects.bulk_create(
-            [model(uid=uid, **wanted[uid]) for uid in missing], ignore_conflicts=True
-        )
-        rows.update({row.uid: row for row in model.objects.filter(uid__in=missing)})
+def _holds(row, values: dict) -> bool:
+    return all(getattr(row, name) == value for name, value in values.items())
+
+
+def _upsert_many(model, wanted: dict[str, dict]) -> dict[str, object]:
+    """Rows by uid holding `wanted` values, created or updated in uid order: one statement per
+    set of columns (a payload leaves out what it must not clear: see `sku_values`). The rows
+    returned carry their primary key and the columns written, no others."""
+    batches: dict[tuple[str, ...], list] = {}
     for uid in sorted(wanted):
-        row = rows[uid]
-        if _assign_changes(row, wanted[uid]):
-            row.save(update_fields=list(wanted[uid]))
+        batches.setdefault(tuple(wanted[uid]), []).append(model(uid=uid, **wanted[uid]))
+    rows = {}
+    for columns, batch in batches.items():
+        model.objects.bulk_create(
+            batch, update_conflicts=True, unique_fields=["uid"], update_fields=list(columns)
+        )
+        rows.update((row.uid, row) for row in batch)
     return rows
 
 
-def skus_upsert(*, skus_data: Iterable[dict]) -> dict[str, Sku]:
-    """`sku_upsert` for several payload `sku` objects at once; SKUs by uid."""
+def skus_upsert(*, skus_data: Iterable[dict]) -> tuple[dict[str, Sku], set[str]]:
+    """`sku_upsert` for several payload `sku` objects at once: (SKUs by uid, the uids of those
+    that were stored before)."""
     skus_data = {data["uid"]: data for data in skus_data}
     if not skus_data:
-        return {}
-    # One read for SKUs and their products (a known catalogue, the common case); products
-    # the SKUs do not lead to (new SKUs, a SKU moved to another product) are read after.
+        return {}, set()
+    # One read for SKUs and their products (a known catalogue, the common case).
     loaded = Sku.objects.filter(uid__in=skus_data).select_related("product")
     loaded = {sku.uid: sku for sku in loaded}
-    products = _upsert_many(
-        Product,
-        {data["product_uid"]: product_values(data) for data in skus_data.values()},
-        {sku.product.uid: sku.product for sku in loaded.values()},
+    wanted_products = {data["product_uid"]: product_values(data) for data in skus_data.values()}
+    products = {
+        sku.product.uid: sku.product
+        for sku in loaded.values()
+        if sku.product.uid in wanted_products
+        and _holds(sku.product, wanted_products[sku.product.uid])
+    }
+    products.update(
+        _upsert_many(Product, {uid: v for uid, v in wanted_products.items() if uid not in products})
     )
     # Compared and written by product id (comparing `product` would load each SKU's product);
     # the products are then put on the SKUs, so nothing later loads them again.
-    skus = _upsert_many(
-        Sku,
-        {
-            uid: {"product_id": products[data["product_uid"]].pk, **sku_values(data)}
-            for uid, data in skus_data.items()
-        },
-        loaded,
-        complete=True,
-    )
+    wanted_skus = {
+        uid: {"product_id": products[data["product_uid"]].pk, **sku_values(data)}
+        for uid, data in skus_data.items()
+    }
+    skus = {uid: sku for uid, sku in loaded.items() if _holds(sku, wanted_skus[uid])}
+    skus.update(_upsert_many(Sku, {uid: v for uid, v in wanted_skus.items() if uid not in skus}))
     for uid, sku in skus.items():
         sku.product = products[skus_data[uid]["product_uid"]]
-    return skus
+    return skus, set(loaded)
 
 
 def _pharmacy_sku_defaults(data: dict, sku: Sku, pharmacy_uid: str) -> dict:
@@ -96,43 +96,40 @@ def _pharmacy_sku_defaults(data: dict, sku: Sku, pharmacy_uid: str) -> dict:
     }
 
 
+def _locked(uids: Iterable[str]) -> dict[str, PharmacySku]:
+    found = PharmacySku.objects.select_for_update().filter(uid__in=list(uids)).order_by("uid")
+    return {row.uid: row for row in found}
+
+
 def pharmacy_skus_ensure_for_order(
     *,
     wanted: dict[str, tuple[dict, Sku]],
     pharmacy_uid: str,
     delivery: Delivery,
     seen_at: datetime,
+    likely_new: Iterable[str] = (),
 ) -> dict[str, PharmacySku]:
     """Pharmacy SKUs first seen on an order, several at once: `wanted` maps a pharmacy SKU uid to
     its payload and SKU. Existing rows are locked (uid order) and left alone; missing ones are
-    created with a "First seen" ledger entry each."""
-    rows = {
-        row.uid: row
-        for row in PharmacySku.objects.select_for_update().filter(uid__in=wanted).order_by("uid")
-    }
+    created with a "First seen" ledger entry each. `likely_new`: uids to insert without looking
+    first (their SKU was new); any of them that turns out to be stored is locked afterwards."""
+    likely_new = set(likely_new)
+    look = [uid for uid in wanted if uid not in likely_new]
+    rows = _locked(look) if look else {}
     missing = [uid for uid in sorted(wanted) if uid not in rows]
     if not missing:
         return rows
-    created = [
-        PharmacySku(uid=uid, **_pharmacy_sku_defaults(*wanted[uid], pharmacy_uid))
-        for uid in missing
-    ]
-    try:
-        with transaction.atomic():
-            PharmacySku.objects.bulk_create(created)
-    except IntegrityError:
-        # Some were created concurrently: one by one, as the single-item path does.
-        created = []
-        for uid in missing:
-            data, sku = wanted[uid]
-            row, new = _lock_or_create_pharmacy_sku(
-                uid, _pharmacy_sku_defaults(data, sku, pharmacy_uid)
-            )
-            rows[uid] = row
-            if new:
-                created.append(row)
-    else:
-        rows.update({row.uid: row for row in created})
+    created = insert_missing(
+        [
+            PharmacySku(uid=uid, **_pharmacy_sku_defaults(*wanted[uid], pharmacy_uid))
+            for uid in missing
+        ]
+    )
+    rows.update((row.uid, row) for row in created)
+    # Stored before (or by another delivery while this insert waited for it): locked, left alone.
+    stored = [uid for uid in missing if uid not in rows]
+    if stored:
+        rows.update(_locked(stored))
     StockLedgerEntry.objects.bulk_create(
         _ledger_entry(row, StockLedgerEntry.Cause.ORDER_WEBHOOK, delivery, seen_at)
         for row in created

@@ -16,26 +16,39 @@ def _text(value) -> str:
 
 
 def order_items_apply(
-    order: PharmacyOrder, items: list[dict], delivery: Delivery, *, new_order: bool
+    order: PharmacyOrder,
+    items: list[dict],
+    delivery: Delivery,
+    *,
+    new_order: bool,
+    pharmacy_uid: str | None = None,
 ) -> None:
     """Make the order's items those of the snapshot. `new_order`: created by this snapshot, so
-    it has no items yet (nothing to read)."""
-    pharmacy_uid = order.pharmacy.uid if order.pharmacy else ""
+    it has no items yet (nothing to read). `pharmacy_uid`: the order's pharmacy's, when the
+    caller knows it without loading the pharmacy."""
+    if pharmacy_uid is None:
+        pharmacy_uid = order.pharmacy.uid if order.pharmacy else ""
     stored = [] if new_order else order.items.select_related("sku__product", "pharmacy_sku")
     existing = {item.uid: item for item in stored}
     # An item already on the SKU, product and pharmacy SKU the payload describes needs no
     # upsert (the common case: every update repeats the order); the rest go in bulk.
     to_resolve = [data for data in items if not _item_refs_match(existing.get(data["uid"]), data)]
-    skus = skus_upsert(skus_data=[data["sku"] for data in to_resolve])
+    skus, known_skus = skus_upsert(skus_data=[data["sku"] for data in to_resolve])
+    with_pharmacy_sku = [data for data in to_resolve if data.get("pharmacy_sku")]
     pharmacy_skus = pharmacy_skus_ensure_for_order(
         wanted={
             data["pharmacy_sku"]["uid"]: (data["pharmacy_sku"], skus[data["sku"]["uid"]])
-            for data in to_resolve
-            if data.get("pharmacy_sku")
+            for data in with_pharmacy_sku
         },
         pharmacy_uid=pharmacy_uid,
         delivery=delivery,
         seen_at=order.rx_updated_at,
+        # A SKU new to us has no pharmacy SKU here yet, as a rule: insert it without a look.
+        likely_new=[
+            data["pharmacy_sku"]["uid"]
+            for data in with_pharmacy_sku
+            if data["sku"]["uid"] not in known_skus
+        ],
     )
     resolved = {data["uid"] for data in to_resolve}
     new_items = []
@@ -77,12 +90,8 @@ def _item_refs_match(item: OrderItem | None, data: dict) -> bool:
     return item.pharmacy_sku_id is not None and item.pharmacy_sku.uid == pharmacy_sku_data["uid"]
 
 
-def order_shipping_methods_apply(
-    order: PharmacyOrder, methods: list[dict], *, new_order: bool
-) -> None:
-    """Make the order's shop shipping methods the snapshot's and resolve its carrier
-    identifier. `new_order`: created by this snapshot, so it has none yet."""
-    wanted = [
+def _shipping_method_values(methods: list[dict]) -> list[dict]:
+    return [
         {
             "uid": method["uid"],
             "display_name": _text(method.get("display_name")),
@@ -98,16 +107,28 @@ def order_shipping_methods_apply(
         }
         for method in methods
     ]
-    current = (
-        []
-        if new_order
-        else list(
-            order.shop_shipping_methods.values(
-                "uid", "display_name", "external_id", "mapping_pharmacy_uid", "mapping_identifier"
-            )
+
+
+def shop_shipping_methods_build(
+    order: PharmacyOrder, methods: list[dict]
+) -> list[OrderShopShippingMethod]:
+    """The snapshot's shop shipping methods of `order`, unsaved (in the snapshot's order)."""
+    return [
+        OrderShopShippingMethod(order=order, **values)
+        for values in _shipping_method_values(methods)
+    ]
+
+
+def order_shipping_methods_apply(order: PharmacyOrder, methods: list[dict]) -> None:
+    """Make the stored order's shop shipping methods the snapshot's and resolve its carrier
+    identifier."""
+    wanted = _shipping_method_values(methods)
+    current = list(
+        order.shop_shipping_methods.values(
+            "uid", "display_name", "external_id", "mapping_pharmacy_uid", "mapping_identifier"
         )
     )
-    methods = [OrderShopShippingMethod(order=order, **values) for values in wanted]
+    methods = shop_shipping_methods_build(order, methods)
     if current != wanted:
         if current:
             order.shop_shipping_methods.all().delete()

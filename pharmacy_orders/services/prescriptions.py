@@ -20,6 +20,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.text import get_valid_filename
 
 from common.events import (
@@ -150,7 +151,7 @@ def _decode_pdf(content_base64: str) -> tuple[bytes | None, str]:
 
 
 def order_prescription_apply(
-    *, order: PharmacyOrder, file_data: dict, delivery: Delivery, new_order: bool = False
+    *, order: PharmacyOrder, file_data: dict, delivery: Delivery
 ) -> PrescriptionOutcome:
     """Link the snapshot's prescription file to the order and make it current.
 
@@ -158,7 +159,7 @@ def order_prescription_apply(
     stored, or a `content_problem` (bad base64, not a PDF) that is returned for the order and
     the delivery, the order keeping its previous prescription. Bodies stored before intake
     took PDFs out still carry `content_base64`, decoded here. The caller holds the order row
-    lock. `new_order`: created by this snapshot, so it has no link yet (a plain insert).
+    lock. (A new order: `NewOrderPrescription`.)
     """
     if file_data.get(PDF_DISCARDED_KEY):
         return PrescriptionOutcome()
@@ -180,9 +181,52 @@ def order_prescription_apply(
         # Intake wrote why it kept no content (`content_problem`); otherwise there was none.
         return PrescriptionOutcome(problem=file_data.get(PDF_PROBLEM_KEY) or NO_CONTENT)
     link = {"filename": sanitise_filename(file_data.get("filename")), "delivery": delivery}
-    if new_order:
-        OrderPrescription.objects.create(order=order, document=document, **link)
-    else:
-        OrderPrescription.objects.get_or_create(order=order, document=document, defaults=link)
+    OrderPrescription.objects.get_or_create(order=order, document=document, defaults=link)
     order.current_prescription = document
     return PrescriptionOutcome(sha256=document.sha256)
+
+
+@dataclass(frozen=True)
+class NewOrderPrescription:
+    """`order_prescription_apply` for an order this snapshot creates, in two steps around the
+    order's INSERT, which writes nothing first: the row is inserted with what is known without
+    the database (`problem`) and, for the document intake stored, a subquery that finds it
+    (`current_prescription_value`: no query of its own); `link` then links what the row found,
+    or stores and links a PDF that came inline. Same outcomes and problems."""
+
+    file_data: dict
+
+    @property
+    def problem(self) -> str:
+        """The problem known before the INSERT (a missing document is found by `link`)."""
+        if self.file_data.get(PDF_DISCARDED_KEY) or self.file_data.get(PDF_REFERENCE_KEY):
+            return ""
+        if self.file_data.get(PDF_CONTENT_KEY):
+            return _decode_pdf(self.file_data[PDF_CONTENT_KEY])[1]
+        return self.file_data.get(PDF_PROBLEM_KEY) or NO_CONTENT
+
+    def current_prescription_value(self) -> Subquery | None:
+        """What the new order row's `current_prescription_id` is inserted as."""
+        reference = self.file_data.get(PDF_REFERENCE_KEY)
+        if reference and not self.file_data.get(PDF_DISCARDED_KEY):
+            return Subquery(PrescriptionDocument.objects.filter(sha256=reference).values("pk"))
+        return None
+
+    def link(self, *, order: PharmacyOrder, delivery: Delivery) -> PrescriptionOutcome:
+        """After the INSERT: link the document the row found (or say it is missing). A PDF
+        that came inline is stored and linked as for a stored order (the caller saves the
+        order's new `current_prescription`)."""
+        reference = self.file_data.get(PDF_REFERENCE_KEY)
+        if self.file_data.get(PDF_DISCARDED_KEY) or not reference:
+            return order_prescription_apply(
+                order=order, file_data=self.file_data, delivery=delivery
+            )
+        if order.current_prescription_id is None:
+            return PrescriptionOutcome(problem=MISSING)
+        OrderPrescription.objects.create(
+            order=order,
+            document_id=order.current_prescription_id,
+            filename=sanitise_filename(self.file_data.get("filename")),
+            delivery=delivery,
+        )
+        return PrescriptionOutcome(sha256=reference)

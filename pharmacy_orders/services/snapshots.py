@@ -16,15 +16,16 @@ from pharmacy_orders.models import (
     MeetingChange,
     OrderStatusChange,
     PatientDoctorMeeting,
-    Pharmacy,
     PharmacyOrder,
     Prescription,
     PrescriptionChange,
 )
+from pharmacy_orders.services.new_orders import order_insert_from_snapshot
 from pharmacy_orders.services.order_contents import (
     order_items_apply,
     order_shipping_methods_apply,
 )
+from pharmacy_orders.services.pharmacies import pharmacy_upsert
 from pharmacy_orders.services.prescriptions import order_prescription_apply
 from pharmacy_orders.services.rxscale_decisions import (
     order_apply_tie,
@@ -70,30 +71,16 @@ def order_lock_existing(uid: str) -> PharmacyOrder | None:
     return _locked_orders().filter(uid=uid).first() if uid else None
 
 
-def _lock_order_or_create(
-    uid: str, status: str, known: tuple[str, PharmacyOrder | None] | None, likely_new: bool
-) -> tuple[PharmacyOrder, bool]:
-    """Row-lock the order, creating it if need be. `known`: (uid, order_lock_existing(uid))
-    when the caller looked already (the handler does, before validation). `likely_new`: try
-    the insert without looking first (it finds an existing order just as well).
-
-    A new order is INSERT … ON CONFLICT DO NOTHING, then the locked SELECT: two statements
-    where a savepoint around a plain INSERT took three, and a concurrent create of the same
-    uid waits on the unique index instead of failing. Ours is the row our insert stamped that
-    no snapshot has been applied to yet: every committed order has `rx_updated_at` (applied in
-    the transaction that created it), so another transaction's row never looks like it.
-    """
+def _stored_order(
+    uid: str, known: tuple[str, PharmacyOrder | None] | None, likely_new: bool
+) -> PharmacyOrder | None:
+    """The stored order, row-locked, or None to insert it. `known`: (uid,
+    order_lock_existing(uid)) when the caller looked already (the handler does, before
+    validation). `likely_new`: try the insert without looking first (it finds an existing
+    order just as well, and then inserts nothing)."""
     if known is not None and known[0] == uid:
-        order = known[1]
-    else:
-        order = None if likely_new else order_lock_existing(uid)
-    if order is not None:
-        return order, False
-    inserted = PharmacyOrder(uid=uid, status=status)
-    PharmacyOrder.objects.bulk_create([inserted], ignore_conflicts=True)
-    order = _locked_orders().get(uid=uid)
-    created = order.rx_updated_at is None and order.first_received_at == inserted.first_received_at
-    return order, created
+        return known[1]
+    return None if likely_new else order_lock_existing(uid)
 
 
 def _text(value) -> str:
@@ -157,29 +144,6 @@ def _order_fields(
     }
 
 
-def _pharmacy_upsert(data: dict | None, current: Pharmacy | None) -> Pharmacy | None:
-    """The snapshot's pharmacy, created or renamed if need be; `current` is the order's."""
-    if not data or not data.get("uid"):
-        return None
-    unchanged_name = not data.get("display_name") or (
-        current is not None and current.display_name == data["display_name"]
-    )
-    if current is not None and current.uid == data["uid"] and unchanged_name:
-        return current  # every update repeats the pharmacy: nothing to look up or write
-    pharmacy = Pharmacy.objects.filter(uid=data["uid"]).first()  # usually there
-    if pharmacy is None:
-        # A concurrent create of the same pharmacy is skipped, not an error (no savepoint).
-        Pharmacy.objects.bulk_create(
-            [Pharmacy(uid=data["uid"], display_name=_text(data.get("display_name")))],
-            ignore_conflicts=True,
-        )
-        pharmacy = Pharmacy.objects.get(uid=data["uid"])
-    if data.get("display_name") and pharmacy.display_name != data["display_name"]:
-        pharmacy.display_name = data["display_name"]
-        pharmacy.save(update_fields=["display_name"])
-    return pharmacy
-
-
 def order_apply_snapshot(
     *,
     snapshot: dict,
@@ -196,7 +160,8 @@ def order_apply_snapshot(
     the items, the shipping methods and the prescription take the snapshot's values; the
     status too, unless a newer staff action holds it (RxScale's final decisions override that;
     see `order_status_from_snapshot`), and a status change is recorded in the order's history.
-    Locks the order row, then SKU rows in uid order.
+    Locks the order row, then SKU rows in uid order. An order not stored yet is inserted whole
+    (pharmacy_orders/services/new_orders.py).
 
     `payload_warnings` and `rx_extra` are what the tolerant reader noticed (warnings, and
     undocumented fields as they came; common/validation.py): they replace the order's own
@@ -205,12 +170,19 @@ def order_apply_snapshot(
     the order first and look only if that finds it there (one query fewer for a new order).
     """
     fields = _order_fields(snapshot, payload_warnings=payload_warnings, rx_extra=rx_extra)
-    order, created = _lock_order_or_create(snapshot["uid"], snapshot["status"], known, likely_new)
+    order = _stored_order(snapshot["uid"], known, likely_new)
+    if order is None:
+        created = order_insert_from_snapshot(snapshot=snapshot, fields=fields, delivery=delivery)
+        if created is not None:
+            order, problem = created
+            return OrderSnapshotOutcome(order=order, stale=False, prescription_problem=problem)
+        # Stored already (a repeat, a reprocess, or a delivery whose insert ours waited for).
+        order = _locked_orders().get(uid=snapshot["uid"])
     updated_at = snapshot["updated_at"]
-    if not created and order.rx_updated_at and updated_at < order.rx_updated_at:
+    if order.rx_updated_at and updated_at < order.rx_updated_at:
         return OrderSnapshotOutcome(order=order, stale=True)
     content_sha, settles = "", False
-    if not created and order.rx_updated_at == updated_at:
+    if order.rx_updated_at == updated_at:
         pdf_sha, pdf_content = pdf_reference(snapshot.get("prescription_file"))
         content_sha = order_snapshot_sha256(snapshot=snapshot, pdf_sha256=pdf_sha)
         # No stored fingerprint (applied before fingerprints existed): a plain re-apply.
@@ -229,13 +201,11 @@ def order_apply_snapshot(
             )
             return OrderSnapshotOutcome(order=order, stale=False, warnings=tuple(warnings))
     # Lock order: order, then pharmacy, then SKUs and pharmacy SKUs by uid.
-    fields["pharmacy"] = _pharmacy_upsert(
-        snapshot.get("pharmacy"), None if created else order.pharmacy
-    )
+    fields["pharmacy"] = pharmacy_upsert(snapshot.get("pharmacy"), order.pharmacy)
 
-    previous_status = "" if created else order.status
+    previous_status = order.status
     was_deleted = order.rx_deleted_at is not None
-    newer = created or order.rx_updated_at != updated_at
+    newer = order.rx_updated_at != updated_at
     status = fields.pop("status")
     warnings = order_status_from_snapshot(
         order=order, status=status, snapshot=snapshot, delivery=delivery
@@ -246,10 +216,8 @@ def order_apply_snapshot(
     if newer or settles:  # a newer snapshot settles an earlier tie, outdates a failure
         order.needs_confirmation, order.needs_confirmation_reason = False, ""
         order.rx_update_failed_at = None
-    order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=created)
-    order_shipping_methods_apply(
-        order, snapshot.get("shop_shipping_methods") or [], new_order=created
-    )
+    order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=False)
+    order_shipping_methods_apply(order, snapshot.get("shop_shipping_methods") or [])
 
     outcome_sha, problem = "", ""
     if snapshot.get("prescription_file"):
@@ -257,7 +225,6 @@ def order_apply_snapshot(
             order=order,
             file_data=snapshot["prescription_file"],
             delivery=delivery,
-            new_order=created,
         )
         outcome_sha, problem = outcome.sha256, outcome.problem
         if not snapshot["prescription_file"].get("content_discarded"):

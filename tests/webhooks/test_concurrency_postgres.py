@@ -242,3 +242,67 @@ def test_concurrent_orders_with_the_same_new_pdf_store_it_once(payload, settings
     assert OrderPrescription.objects.filter(document=document).count() == THREADS
     stored = [path for path in files_under(settings.MEDIA_ROOT) if path.read_bytes() == pdf]
     assert [path.resolve() for path in stored] == [Path(document.file.path).resolve()]
+
+
+def _with_catalogue(body: dict, keys: list[str]) -> dict:
+    """The order with one item per key: SKU, product and pharmacy SKU named after the key."""
+    template = body["data"]["order_items"][0]
+    body["data"]["order_items"] = [
+        {
+            **template,
+            "uid": f"oi-{key}",
+            "sku": {**template["sku"], "uid": f"sku-{key}", "product_uid": f"prod-{key}"},
+            "pharmacy_sku": {**template["pharmacy_sku"], "uid": f"psku-{key}"},
+        }
+        for key in keys
+    ]
+    return body
+
+
+def test_concurrent_new_orders_sharing_a_new_catalogue_create_each_row_once(payload):
+    # given eight new orders of a new pharmacy, each with three new catalogue rows in its own
+    # order and one of its own
+    shared = ["a", "b", "c"]
+    bodies = []
+    for i in range(THREADS):
+        body = payload("pharmacy_order_created", uid=f"po-cat-{i}")
+        body["data"]["pharmacy"] = {"uid": "ph-new", "display_name": "New Pharmacy"}
+        keys = shared[i % 3 :] + shared[: i % 3] + [f"own-{i}"]
+        bodies.append(_with_catalogue(body, keys if i % 2 else keys[::-1]))
+
+    # when they all arrive at once
+    _send_concurrently(bodies)
+
+    # then every delivery applied, and every shared row exists once, ledgered once
+    assert _statuses() == [Status.PROCESSED] * THREADS
+    assert Pharmacy.objects.get().uid == "ph-new"
+    assert PharmacyOrder.objects.filter(pharmacy__uid="ph-new").count() == THREADS
+    for model in (Product, Sku, PharmacySku):
+        assert model.objects.count() == 3 + THREADS
+    ledgered = list(StockLedgerEntry.objects.values_list("pharmacy_sku__uid", flat=True))
+    assert sorted(ledgered) == sorted(PharmacySku.objects.values_list("uid", flat=True))
+    for order in PharmacyOrder.objects.all():
+        assert order.items.count() == 4
+        assert order.status_changes.count() == 1
+
+
+def test_a_new_order_created_and_updated_at_once_ends_in_the_newest(payload):
+    # given the created event and newer updates of an order not stored yet
+    bodies = [payload("pharmacy_order_created", updated_at=1711900000, status="init")]
+    bodies += [
+        payload("pharmacy_order_updated", updated_at=1711900000 + i, status="in-progress")
+        for i in range(1, THREADS // 2)
+    ]
+    newest = bodies[-1]["data"]
+
+    # when they all arrive at once
+    _send_concurrently(bodies[::-1])
+
+    # then one order, in the newest state, with an unbroken history
+    order = PharmacyOrder.objects.get()
+    assert (order.status, order.rx_updated_at) == ("in-progress", ts(newest["updated_at"]))
+    assert set(_statuses()) <= {Status.PROCESSED, Status.STALE}
+    history = list(order.status_changes.values_list("from_status", "to_status"))
+    assert history[0][0] == ""
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(history))
+    assert StockLedgerEntry.objects.count() == 1
