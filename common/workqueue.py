@@ -22,8 +22,8 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, models, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import InterfaceError, OperationalError, connections, models, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 
@@ -73,14 +73,28 @@ def claim_due(
     pending: QuerySet, *, worker_id: str, limit: int, lease: int | None = None
 ) -> list[int]:
     """Lease up to `limit` due rows of `pending` to `worker_id` (for `lease` seconds, default
-    WORK_QUEUE_LEASE_SECONDS); return their ids.
+    WORK_QUEUE_LEASE_SECONDS); return their ids, oldest due first.
 
     Due: `next_attempt_at` has come and no live lease holds the row. Rows locked by a worker
     that is working on them are skipped, not waited for. Commits before returning.
     """
+    rows = claim_due_rows(pending, worker_id=worker_id, limit=limit, lease=lease)
+    return [row[0] for row in rows]
+
+
+def claim_due_rows(
+    pending: QuerySet,
+    *,
+    worker_id: str,
+    limit: int,
+    lease: int | None = None,
+    fields: tuple[str, ...] = (),
+) -> list[tuple]:
+    """As `claim_due`, returning (id, *fields) per claimed row: what the caller needs to know
+    of its rows comes back from the claim itself, not from another query."""
     now = timezone.now()
     due = pending.filter(next_attempt_at__lte=now)
-    return _claim(due, now, worker_id=worker_id, limit=limit, lease=lease)
+    return _claim(due, now, worker_id=worker_id, limit=limit, lease=lease, fields=fields)
 
 
 def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
@@ -89,23 +103,48 @@ def claim_one(pending: QuerySet, *, pk: int, worker_id: str) -> bool:
 
 
 def _claim(
-    rows: QuerySet, now, *, worker_id: str, limit: int, lease: int | None = None
-) -> list[int]:
-    """Lease the first `limit` of `rows` that no live lease or row lock holds."""
-    with transaction.atomic():
-        ids = list(
-            rows.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
-            .order_by("next_attempt_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            rows.model.objects.filter(pk__in=ids).update(
-                lease_expires_at=now + timedelta(seconds=lease or lease_seconds()),
-                leased_by=worker_id,
-                attempts=F("attempts") + 1,
-            )
-    return ids
+    rows: QuerySet,
+    now,
+    *,
+    worker_id: str,
+    limit: int,
+    lease: int | None = None,
+    fields: tuple[str, ...] = (),
+) -> list[tuple]:
+    """Lease the first `limit` of `rows` that no live lease or row lock holds.
+
+    One statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`
+    (SQLite, which has no row locks, runs the same without FOR UPDATE: its writer lock
+    serialises claims). The rows come back in claim order: oldest due first.
+    """
+    model = rows.model
+    connection = connections[rows.db]
+    candidates = (
+        rows.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .order_by("next_attempt_at", "pk")
+        .select_for_update(skip_locked=True)
+        .values("pk")[:limit]
+    )
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    returned = [model._meta.pk.column, "next_attempt_at"]
+    returned += [model._meta.get_field(name).column for name in fields]
+    expires = now + timedelta(seconds=lease or lease_seconds())
+    with transaction.atomic(using=rows.db):
+        inner_sql, inner_params = candidates.query.get_compiler(connection=connection).as_sql()
+        # Only quoted model names and the ORM's own compiled SQL go in; values are parameters.
+        columns = ", ".join(quote(column) for column in returned)
+        lease_set = f"{quote('lease_expires_at')} = %s, {quote('leased_by')} = %s"
+        attempts = f"{quote('attempts')} = {quote('attempts')} + 1"
+        sql = f"UPDATE {table} SET {lease_set}, {attempts} WHERE {pk} IN ({inner_sql}) RETURNING {columns}"  # noqa: S608, E501
+        params = [connection.ops.adapt_datetimefield_value(expires), worker_id, *inner_params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            claimed = cursor.fetchall()
+    # RETURNING has no order of its own. Due times compare within one backend (datetimes on
+    # PostgreSQL, ISO strings on SQLite); a row claimed by id alone may have none.
+    claimed.sort(key=lambda row: (row[1] is None, row[1] or 0, row[0]))
+    return [(row[0], *row[2:]) for row in claimed]
 
 
 def lease_release_fields() -> dict:

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.validation import raw_snapshot_head
-from common.workqueue import claim_due, lease_release_fields
+from common.workqueue import claim_due_rows, lease_release_fields
 from rxscale.inbox.models import (
     WebhookDelivery,
     pending_deliveries,
@@ -35,47 +35,59 @@ _SETTLED = (Status.PROCESSED, Status.STALE)
 def inbox_process_due(*, worker_id: str, limit: int) -> int:
     """Claim up to `limit` due deliveries, plus the other due snapshots of the same orders and
     pharmacy SKUs, and apply them. Returns how many were claimed."""
-    delivery_ids = claim_due(pending_deliveries(), worker_id=worker_id, limit=limit)
-    delivery_ids += _claim_same_subjects(delivery_ids, worker_id=worker_id)
-    for group in _subject_groups(delivery_ids):
-        _run_newest_first(group, worker_id=worker_id)
-    return len(delivery_ids)
-
-
-def _claim_same_subjects(delivery_ids: list[int], *, worker_id: str) -> list[int]:
-    """Also lease the other due snapshots of the claimed orders and pharmacy SKUs (one query
-    per batch when workers keep up and there are none)."""
-    subjects = set(
-        WebhookDelivery.objects.filter(pk__in=delivery_ids, subject_kind__in=_SNAPSHOT_KINDS)
-        .exclude(subject_uid="")
-        .values_list("subject_kind", "subject_uid")
+    rows = claim_due_rows(
+        pending_deliveries(),
+        worker_id=worker_id,
+        limit=limit,
+        fields=("subject_kind", "subject_uid"),
     )
+    if len(rows) == limit:
+        # A full batch may have left due siblings behind; a short one took every due row.
+        rows += _claim_same_subjects(rows, worker_id=worker_id)
+    for group in _subject_groups(rows):
+        _run_newest_first(group, worker_id=worker_id)
+    return len(rows)
+
+
+def _snapshot_subject(kind: str, uid: str) -> tuple[str, str] | None:
+    return (kind, uid) if kind in _SNAPSHOT_KINDS and uid else None
+
+
+def _claim_same_subjects(rows: list[tuple], *, worker_id: str) -> list[tuple]:
+    """Also lease the other due snapshots of the claimed orders and pharmacy SKUs."""
+    subjects = {s for _, kind, uid in rows if (s := _snapshot_subject(kind, uid))}
     if not subjects:
         return []
     same_subject = Q()
     for kind, uid in subjects:
         same_subject |= Q(subject_kind=kind, subject_uid=uid)
-    siblings = pending_deliveries().filter(same_subject).exclude(pk__in=delivery_ids)
-    return claim_due(siblings, worker_id=worker_id, limit=SAME_SUBJECT_LIMIT)
+    claimed = [pk for pk, _, _ in rows]
+    siblings = pending_deliveries().filter(same_subject).exclude(pk__in=claimed)
+    return claim_due_rows(
+        siblings,
+        worker_id=worker_id,
+        limit=SAME_SUBJECT_LIMIT,
+        fields=("subject_kind", "subject_uid"),
+    )
 
 
-def _subject_groups(delivery_ids: list[int]) -> list[list[tuple[int, float]]]:
+def _subject_groups(rows: list[tuple]) -> list[list[tuple[int, float]]]:
     """The claimed rows in claim order as groups of (id, updated_at): one group per order or
     pharmacy SKU, newest first (stable: equal or unreadable times keep claim order), placed
-    where its first row was claimed; every other row a group of its own."""
-    rows = WebhookDelivery.objects.filter(
-        pk__in=delivery_ids, subject_kind__in=_SNAPSHOT_KINDS
-    ).values_list("pk", "subject_kind", "subject_uid", "body")
-    subject_of, time_of = {}, {}
-    for pk, kind, uid, body in rows:
-        if uid:
-            subject_of[pk], time_of[pk] = (kind, uid), _raw_updated_at(body)
+    where its first row was claimed; every other row a group of its own. Bodies are read
+    (one query) only when some subject has several rows to order."""
+    subject_of = {pk: s for pk, kind, uid in rows if (s := _snapshot_subject(kind, uid))}
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk in delivery_ids:
+    for pk, _, _ in rows:
         if pk in subject_of:
             members[subject_of[pk]].append(pk)
+    several = [pk for pks in members.values() if len(pks) > 1 for pk in pks]
+    time_of = dict.fromkeys(subject_of, -1.0)
+    if several:
+        bodies = WebhookDelivery.objects.filter(pk__in=several).values_list("pk", "body")
+        time_of.update((pk, _raw_updated_at(body)) for pk, body in bodies)
     groups, placed = [], set()
-    for pk in delivery_ids:
+    for pk, _, _ in rows:
         subject = subject_of.get(pk)
         if subject is None:
             groups.append([(pk, -1.0)])

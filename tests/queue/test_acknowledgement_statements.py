@@ -58,7 +58,7 @@ def test_a_listening_worker_is_woken_once_the_delivery_is_committed(
 ):
     if connection.vendor != "postgresql":
         pytest.skip("workers wake on PostgreSQL NOTIFY; elsewhere they poll")
-    from pharmacy_orders.management.commands.run_worker import _listen_connection
+    from rxscale.management.commands.run_worker import _listen_connection
 
     listener = _listen_connection()
     try:
