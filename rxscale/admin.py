@@ -21,6 +21,18 @@ _SUBJECT_URL_NAMES = {
 }
 
 
+def _subject_link(kind: str, uid: str):
+    """A link to the order or SKU page, or the bare uid where there is none to link."""
+    url_name = _SUBJECT_URL_NAMES.get(kind)
+    try:
+        url = reverse(url_name, args=[uid]) if url_name else None
+    except NoReverseMatch:  # a failed delivery's uid may not fit a URL
+        url = None
+    if url is None:
+        return uid or "–"
+    return format_html('<a href="{}">{}</a>', url, uid)
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -79,14 +91,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def subject_link(self, obj):
         # Only an applied delivery's subject is known to exist (and its uid to be valid).
         applied = obj.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.STALE)
-        url_name = _SUBJECT_URL_NAMES.get(obj.subject_kind) if applied else None
-        try:
-            url = reverse(url_name, args=[obj.subject_uid]) if url_name else None
-        except NoReverseMatch:  # a failed delivery's uid may not fit a URL
-            url = None
-        if url is None:
-            return obj.subject_uid or "–"
-        return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
+        return _subject_link(obj.subject_kind if applied else "", obj.subject_uid)
 
     def has_reprocess_permission(self, request):
         return request.user.has_perm("rxscale.reprocess_webhookdelivery")
@@ -141,14 +146,7 @@ class OutboundCommandAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Order or SKU")
     def subject_link(self, obj):
-        url_name = _SUBJECT_URL_NAMES.get(obj.subject_kind)
-        try:
-            url = reverse(url_name, args=[obj.subject_uid]) if url_name else None
-        except NoReverseMatch:
-            url = None
-        if url is None:
-            return obj.subject_uid
-        return format_html('<a href="{}">{}</a>', url, obj.subject_uid)
+        return _subject_link(obj.subject_kind, obj.subject_uid)
 
     def has_retry_permission(self, request):
         return request.user.has_perm(RETRY_PERMISSION)

@@ -4,20 +4,16 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from rxscale.standin import RxScaleStandin
 from rxscale.standin.faults import Fault
 from tests.browser.test_orders import status_badge
-from tests.rxscale.conftest import API_KEY
-from tests.rxscale.outbox_helpers import UID, connect, order_known_to_both, send_all
+from tests.rxscale.outbox_helpers import (
+    UID,
+    connected_standin,  # noqa: F401 (the `standin` fixture)
+    order_known_to_both,
+    send_all,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def standin(settings):
-    with RxScaleStandin(api_key=API_KEY) as running:
-        connect(settings, running)
-        yield running
 
 
 def test_a_refused_change_is_shown_and_sent_again(standin, login, pharmacist, page, screenshot):

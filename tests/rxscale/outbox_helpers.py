@@ -7,8 +7,10 @@ import pytest
 from django.test import TestCase
 
 from rxscale.inbox.samples import build_payload
+from rxscale.outbox.models import OutboundCommand
 from rxscale.outbox.sending import outbox_send_due
 from rxscale.standin import RxScaleStandin
+from rxscale.standin.faults import Fault
 from tests.conftest import post_signed
 from tests.rxscale.conftest import API_KEY
 
@@ -63,3 +65,21 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+@pytest.fixture(name="standin")
+def connected_standin(settings):
+    """A stand-in this app is configured to tell (its API, no webhooks back)."""
+    with RxScaleStandin(api_key=API_KEY) as running:
+        connect(settings, running)
+        yield running
+
+
+def refused_review(client, standin: RxScaleStandin, status: int = 422) -> OutboundCommand:
+    """Start the review; RxScale refuses it once with `status`; the worker records that."""
+    standin.faults.inject(Fault(kind="error", status=status, path="/status"))
+    act(client, "review", "waiting for pharmacy")
+    send_all()
+    command = OutboundCommand.objects.get()
+    assert command.status == OutboundCommand.Status.FAILED
+    return command

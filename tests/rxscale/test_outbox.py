@@ -9,28 +9,20 @@ from django.test import Client
 from common.sync_state import SyncState
 from pharmacy_orders.models import AuditEntry, OrderConflict, PharmacyOrder
 from rxscale.outbox.models import OutboundCommand
-from rxscale.standin import RxScaleStandin
 from rxscale.standin.faults import Fault
-from tests.rxscale.conftest import API_KEY
 from tests.rxscale.outbox_helpers import (
     UID,
     act,
-    connect,
+    connected_standin,  # noqa: F401 (the `standin` fixture)
     order_known_to_both,
     patches,
     post,
+    refused_review,
     send_all,
 )
 
 pytestmark = pytest.mark.django_db
 S = OutboundCommand.Status
-
-
-@pytest.fixture
-def standin(settings):
-    with RxScaleStandin(api_key=API_KEY) as running:
-        connect(settings, running)
-        yield running
 
 
 @pytest.fixture
@@ -104,13 +96,10 @@ def test_an_outage_then_recovery_lands_exactly_one_patch(staff, standin):
 
 def test_a_permanent_error_shows_on_the_order_and_retry_is_audited(staff, standin):
     # given RxScale refuses the change once with a validation error
-    standin.faults.inject(Fault(kind="error", status=422, path="/status"))
-    act(staff, "review", "waiting for pharmacy")
-    send_all()
+    command = refused_review(staff, standin)
 
     # then the command failed, the order says so with RxScale's message, the worklist flags it
-    command = OutboundCommand.objects.get()
-    assert command.status == S.FAILED and command.http_status == 422
+    assert command.http_status == 422
     assert order().sync_state == SyncState.FAILED
     page = staff.get(f"/orders/{UID}/").content.decode()
     assert "Not synced with RxScale" in page
@@ -130,11 +119,7 @@ def test_a_permanent_error_shows_on_the_order_and_retry_is_audited(staff, standi
 
 
 def test_discard_needs_a_reason_and_is_audited(staff, standin):
-    standin.faults.inject(Fault(kind="error", status=409, path="/status"))
-    act(staff, "review", "waiting for pharmacy")
-    send_all()
-    command = OutboundCommand.objects.get()
-    assert command.status == S.FAILED
+    command = refused_review(staff, standin, status=409)
 
     staff.post(f"/rxscale/commands/{command.pk}/discard", {"reason": " "})
     command.refresh_from_db()
@@ -152,10 +137,7 @@ def test_discard_needs_a_reason_and_is_audited(staff, standin):
 def test_a_pta_may_not_retry_or_discard(web, pta, standin):
     order_known_to_both(web, standin)
     web.force_login(pta)
-    standin.faults.inject(Fault(kind="error", status=422, path="/status"))
-    act(web, "review", "waiting for pharmacy")
-    send_all()
-    command = OutboundCommand.objects.get()
+    command = refused_review(web, standin)
     assert web.post(f"/rxscale/commands/{command.pk}/retry").status_code == 403
     assert web.post(f"/rxscale/commands/{command.pk}/discard", {"reason": "x"}).status_code == 403
     command.refresh_from_db()

@@ -6,11 +6,16 @@ from django.db import connection
 from django.test import Client
 
 from rxscale.outbox.models import OutboundCommand
-from rxscale.standin import RxScaleStandin
 from rxscale.standin.faults import Fault
 from tests.queue.workers import kill, start_worker, stop, wait_for
 from tests.rxscale.conftest import API_KEY
-from tests.rxscale.outbox_helpers import UID, act, connect, order_known_to_both, patches
+from tests.rxscale.outbox_helpers import (
+    UID,
+    act,
+    connected_standin,  # noqa: F401 (the `standin` fixture)
+    order_known_to_both,
+    patches,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -18,13 +23,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 S = OutboundCommand.Status
-
-
-@pytest.fixture
-def standin(settings):
-    with RxScaleStandin(api_key=API_KEY) as running:
-        connect(settings, running)
-        yield running
 
 
 @pytest.fixture
