@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-faults install env migrate demo lint format worker browsers clean
+.PHONY: run serve test test-faults install env migrate demo lint format worker browsers clean
 
 $(VENV)/.installed: requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ run: demo
 	$(PY) manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker $$standin 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production setup (scripts/serve.py): gunicorn (WEB_CONCURRENCY processes ×
+# GUNICORN_THREADS threads), WORKERS queue workers, persistent connections; refuses DEBUG and
+# anything but PostgreSQL. LOCAL_HTTP=1 is for trying it on this machine over plain HTTP: it
+# turns the HTTPS-only settings off explicitly (secure cookies, SSL redirect, HSTS) and allows
+# 127.0.0.1/localhost unless ALLOWED_HOSTS says otherwise. Never behind a real host name.
+LOCAL_HTTP ?= 0
+serve: install env
+	@if [ "$(LOCAL_HTTP)" = "1" ]; then \
+	  export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_SSL_REDIRECT=false \
+	    SECURE_HSTS_SECONDS=0 ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}; \
+	fi; \
+	exec env HOST=$(HOST) PORT=$(PORT) TASKS_BACKEND=$${TASKS_BACKEND:-workers} $(PY) -m scripts.serve
 
 test: install env
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -26,6 +26,8 @@ from django.db import InterfaceError, OperationalError, connections, models, tra
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from common.storage import STORAGE_ERRORS
+
 
 class QueueRow(models.Model):
     """The queue fields of a work row. Subclasses own their status field and its values."""
@@ -66,7 +68,7 @@ def is_transient(exc: BaseException) -> bool:
     Everything else (validation, a value the database refuses, a bug) is permanent until
     somebody changes the data or the code, so retrying would only hide it.
     """
-    return isinstance(exc, OperationalError | InterfaceError | OSError)
+    return isinstance(exc, (OperationalError, InterfaceError, *STORAGE_ERRORS))
 
 
 def claim_due(

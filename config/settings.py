@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -100,9 +101,43 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Prescription PDFs: private, never served by URL (no MEDIA_URL route; staff get them through
+# an audited view). `filesystem` (MEDIA_ROOT) or `s3`: any S3-compatible store through
+# django-storages, so that several app servers and workers share one store.
+PRESCRIPTION_STORAGE = env.str("PRESCRIPTION_STORAGE", default="filesystem")
+_DEFAULT_STORAGES = {
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET", default=""),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("S3_PREFIX", default=""),
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            # Never public, never a pre-signed URL: files leave only through our view.
+            "default_acl": None,
+            "querystring_auth": True,
+            # Content-addressed names: a second copy gets another name (as on the filesystem)
+            # so that retention, deleting the old name, can never delete a new row's file.
+            "file_overwrite": False,
+            "object_parameters": (
+                {"ServerSideEncryption": env.str("S3_SERVER_SIDE_ENCRYPTION")}
+                if env.str("S3_SERVER_SIDE_ENCRYPTION", default="")
+                else {}
+            ),
+        },
+    },
+}
+if PRESCRIPTION_STORAGE not in _DEFAULT_STORAGES:
+    raise ImproperlyConfigured("PRESCRIPTION_STORAGE must be `filesystem` or `s3`.")
+if PRESCRIPTION_STORAGE == "s3" and not _DEFAULT_STORAGES["s3"]["OPTIONS"]["bucket_name"]:
+    raise ImproperlyConfigured("PRESCRIPTION_STORAGE=s3 needs S3_BUCKET.")
 STORAGES = {
-    # Private: prescription PDFs live here and are never served by URL (no MEDIA_URL route).
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGES[PRESCRIPTION_STORAGE],
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -200,6 +235,13 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "SAMEORIGIN"  # the prescription viewer embeds our own PDF view
 
+# `json` (the default outside DEBUG): one JSON object per line, with the delivery id, command
+# id and order or SKU uid as fields where they apply (common/log_format.py). `plain`: one
+# readable line per event. Neither ever carries PDF content or patient data.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be `json` or `plain`.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -207,13 +249,25 @@ LOGGING = {
         "plain": {
             "()": "common.log_format.SingleLineFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
+        },
+        "json": {"()": "common.log_format.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # httpx logs every request at INFO; the RxScale client's callers log what matters.
         "httpx": {"level": "WARNING"},
+        # botocore logs request details (headers, bucket keys) at DEBUG.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
     },
 }
+
+# GET /healthz answers 503 when the oldest unfinished delivery or command is older than these
+# (the workers are down or cannot keep up, RxScale refuses us), or when the last successful
+# catch-up sync is older than HEALTHZ_SYNC_MAX_AGE_MINUTES (only with the sync scheduled).
+HEALTHZ_INBOX_MAX_AGE_MINUTES = env.int("HEALTHZ_INBOX_MAX_AGE_MINUTES", default=10)
+HEALTHZ_OUTBOX_MAX_AGE_MINUTES = env.int("HEALTHZ_OUTBOX_MAX_AGE_MINUTES", default=30)
+HEALTHZ_SYNC_MAX_AGE_MINUTES = env.int("HEALTHZ_SYNC_MAX_AGE_MINUTES", default=60)

@@ -4,10 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from config.healthz import healthz
 from rxscale.inbox.views import rxscale_webhook
 
 urlpatterns = [
     re_path(r"^webhooks/rxscale/?$", rxscale_webhook, name="rxscale-webhook"),
+    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -18,17 +18,22 @@ END $$ LANGUAGE plpgsql
 """
 
 
-def fault_on_insert_start(table: str, *, transient: bool = False, event: str = "INSERT") -> None:
+def fault_on_insert_start(
+    table: str, *, transient: bool = False, event: str = "INSERT", code: str = ""
+) -> None:
+    """`code` (PostgreSQL only): the SQLSTATE to raise, e.g. 57P01 (admin_shutdown: the
+    server going down, an OperationalError) for a database outage."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            code = "40P01" if transient else "P0001"  # deadlock_detected / raise_exception
+            # deadlock_detected / raise_exception
+            code = code or ("40P01" if transient else "P0001")
             cursor.execute(_PG_FUNCTION.format(code=code))
             cursor.execute(
                 f"CREATE TRIGGER test_injected_fault BEFORE {event} ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION test_injected_fault()"
             )
         else:
-            assert not transient, "transient faults need PostgreSQL"
+            assert not transient and not code, "transient faults need PostgreSQL"
             cursor.execute(
                 f"CREATE TRIGGER test_injected_fault BEFORE {event} ON {table} "
                 "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
@@ -44,8 +49,8 @@ def fault_on_insert_stop(table: str) -> None:
 
 
 @contextmanager
-def fault_on_insert(table: str, *, transient: bool = False, event: str = "INSERT"):
-    fault_on_insert_start(table, transient=transient, event=event)
+def fault_on_insert(table: str, *, transient: bool = False, event: str = "INSERT", code: str = ""):
+    fault_on_insert_start(table, transient=transient, event=event, code=code)
     try:
         yield
     finally:

@@ -6,6 +6,7 @@ from typing import BinaryIO
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 
+from common.storage import STORAGE_ERRORS
 from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
 from pharmacy_orders.services.audit import AuditAction, audit_record
 from pharmacy_orders.services.prescriptions import sanitise_filename
@@ -51,7 +52,9 @@ def order_prescription_open(
     document = link.document
     try:
         handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
+    except (ValueError, *STORAGE_ERRORS) as exc:
+        # Missing (a restore without its files) or storage unreachable: staff are told the
+        # file cannot be shown; nothing half-served.
         raise PrescriptionUnavailable from exc
     audit_record(
         user=user,

@@ -77,7 +77,8 @@ def prescription_file_save(
     PDF is never in memory whole. A file of the wrong size under the name (a crash mid-write)
     is not trusted: storage gives the new copy another name and retention removes the stray.
     `reuse=False` writes a copy of our own even then. Call outside a transaction (file I/O
-    must not hold database locks). Raises OSError when storage fails.
+    must not hold database locks). Raises one of common.storage.STORAGE_ERRORS when storage
+    fails.
     """
     name = prescription_storage_name(sha256)
     if reuse and default_storage.exists(name) and default_storage.size(name) == size:
@@ -99,7 +100,8 @@ def prescription_document_ensure(
     the documents it removes, cannot remove it before the delivery commits. A new row never
     takes a file this request did not write (a crash's leftover, or one retention is about to
     delete): `save` writes a copy of our own first. Storing the same content twice, also at
-    once, keeps one row and one file. Raises OSError when storage fails.
+    once, keeps one row and one file. Raises one of common.storage.STORAGE_ERRORS when
+    storage fails.
     """
     document = (
         PrescriptionDocument.objects.select_for_update(no_key=True).filter(sha256=sha256).first()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.log_format import subject_fields
 from common.storable import single_line, storable_text
 from common.tasks_backend import enqueue_for_new_row, enqueue_logged, processes_inline
 from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
@@ -154,6 +155,11 @@ def _store(
         delivery.pk,
         single_line(event_type),
         status,
+        extra={
+            "delivery_id": delivery.pk,
+            "event_type": event_type,
+            **subject_fields(subject_kind, subject_uid),
+        },
     )
     if pending and due_after is None and processes_inline():
         # Processed by now; tell the sender what happened.

@@ -73,6 +73,12 @@ class WebhookDelivery(QueueRow):
                 condition=models.Q(status__in=["received", "retrying"]),
                 name="inbox_due_idx",
             ),
+            # /healthz: the oldest unfinished delivery, one index read whatever the inbox holds.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status__in=["received", "retrying"]),
+                name="inbox_unfinished_age_idx",
+            ),
         ]
         constraints = [
             # Only what we fetched ourselves may lack a signature.

@@ -29,6 +29,7 @@ from functools import partial
 from typing import IO
 
 from common.storable import single_line
+from common.storage import STORAGE_ERRORS
 from pharmacy_orders.services.prescriptions import (
     NOT_A_PDF,
     NOT_BASE64,
@@ -239,7 +240,7 @@ class IntakePdf:
             prescription_document_ensure(
                 sha256=self.sha256, size=self.size, stored=self.stored, save=save
             )
-        except OSError as exc:
+        except STORAGE_ERRORS as exc:
             raise _storage_failed(exc) from exc
 
 
@@ -258,7 +259,7 @@ def pdf_intake_prepare(reading: BodyReading, *, keep: bool) -> IntakePdf:
     write = partial(pdf_write, reading.content)
     try:
         stored = prescription_file_save(sha256=check.sha256, size=check.size, write=write)
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         raise _storage_failed(exc) from exc
     return IntakePdf(
         fields=pdf_reference_fields(sha256=check.sha256),
@@ -269,7 +270,7 @@ def pdf_intake_prepare(reading: BodyReading, *, keep: bool) -> IntakePdf:
     )
 
 
-def _storage_failed(exc: OSError) -> PdfStorageUnavailable:
+def _storage_failed(exc: BaseException) -> PdfStorageUnavailable:
     logger.error(
         "webhook delivery not stored: its prescription PDF could not be saved (%s); "
         "answered 503 so that RxScale retries",

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.log_format import subject_fields
 from common.storable import single_line, storable_json, storable_text
 from common.workqueue import (
     claim_one,
@@ -87,8 +88,19 @@ def _run_locked(delivery_id: int, worker_id: str) -> str:
         for name, value in lease_release_fields().items():
             setattr(delivery, name, value)
         delivery.save()
-    logger.info("webhook delivery %s: %s", delivery.pk, delivery.status)
+    logger.info(
+        "webhook delivery %s: %s", delivery.pk, delivery.status, extra=_log_fields(delivery)
+    )
     return delivery.status
+
+
+def _log_fields(delivery: WebhookDelivery) -> dict:
+    """The `extra=` of a delivery's log lines: its id, event type and subject."""
+    return {
+        "delivery_id": delivery.pk,
+        "event_type": delivery.event_type,
+        **subject_fields(delivery.subject_kind, delivery.subject_uid),
+    }
 
 
 def _apply(delivery: WebhookDelivery) -> None:
@@ -136,10 +148,15 @@ def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
             "webhook delivery %s: attempt failed (will retry): %s",
             delivery_id,
             single_line(f"{type(exc).__name__}: {exc}"),
+            extra={"delivery_id": delivery_id},
         )
     else:
         # A bug or a value the database refuses: staff need the traceback in the log too.
-        logger.exception("webhook delivery %s failed (permanent)", delivery_id)
+        logger.exception(
+            "webhook delivery %s failed (permanent)",
+            delivery_id,
+            extra={"delivery_id": delivery_id},
+        )
     if not connection.in_atomic_block:
         # A dropped connection is useless now; the next query opens a fresh one.
         connection.close_if_unusable_or_obsolete()
@@ -167,7 +184,11 @@ def _record_crash(delivery_id: int, worker_id: str, exc: Exception) -> str:
             delivery.save()
     except Exception:
         # Still no database: the lease runs out and the next claim tries again.
-        logger.exception("webhook delivery %s: could not record the failed attempt", delivery_id)
+        logger.exception(
+            "webhook delivery %s: could not record the failed attempt",
+            delivery_id,
+            extra={"delivery_id": delivery_id},
+        )
         return ""
     if delivery.status == Status.FAILED:
         _flag_failed_order_update(delivery)
@@ -188,7 +209,11 @@ def _flag_failed_order_update(delivery: WebhookDelivery) -> None:
                 uid=delivery.subject_uid, rx_update_failed_at__isnull=True
             ).update(rx_update_failed_at=timezone.now())
     except Exception:
-        logger.exception("webhook delivery %s: could not flag its order", delivery.pk)
+        logger.exception(
+            "webhook delivery %s: could not flag its order",
+            delivery.pk,
+            extra=_log_fields(delivery),
+        )
 
 
 def delivery_requeue(*, delivery_id: int) -> bool:
@@ -230,7 +255,11 @@ def deliveries_reprocess(
             else:
                 outcome = "in progress"
         except Exception as exc:
-            logger.exception("reprocessing webhook delivery %s failed", delivery_id)
+            logger.exception(
+                "reprocessing webhook delivery %s failed",
+                delivery_id,
+                extra={"delivery_id": delivery_id, **subject_fields(kind, uid)},
+            )
             outcome = single_line(f"error: {type(exc).__name__}: {exc}")
         audit_record(
             user=user,

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from common.storage import STORAGE_ERRORS, is_missing_file
 from pharmacy_orders.models import OrderPrescription, PharmacyOrder, PrescriptionDocument
 from pharmacy_orders.services.prescriptions import STORAGE_DIR
 from rxscale.inbox.models import FINAL_STATUSES, WebhookDelivery
@@ -156,9 +157,9 @@ def _storage_directories() -> Iterator[str]:
 def _listdir(path: str) -> tuple[list[str], list[str]]:
     try:
         return default_storage.listdir(path)
-    except FileNotFoundError:
-        return [], []
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
+        if is_missing_file(exc):
+            return [], []
         logger.warning("retention: cannot list %s (%s); stray files there are kept", path, exc)
         return [], []
 
@@ -166,14 +167,14 @@ def _listdir(path: str) -> tuple[list[str], list[str]]:
 def _modified_before(name: str, moment: datetime) -> bool:
     try:
         return default_storage.get_modified_time(name) < moment
-    except OSError:
+    except STORAGE_ERRORS:
         return False  # gone meanwhile
 
 
 def _file_delete(name: str) -> bool:
     try:
         default_storage.delete(name)
-    except OSError:
+    except STORAGE_ERRORS:
         logger.warning("retention: could not delete %s; the next run tries again", name)
         return False
     return True

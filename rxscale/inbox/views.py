@@ -1,14 +1,19 @@
 """POST /webhooks/rxscale: verify, store, answer. Processing happens in a task."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from rxscale.inbox.intake import delivery_receive
 from rxscale.inbox.pdf_intake import PdfStorageUnavailable
 from rxscale.inbox.signature import matching_secret_index
+
+logger = logging.getLogger(__name__)
 
 
 def _error(message: str, status: int, **headers: str) -> JsonResponse:
@@ -53,4 +58,14 @@ def rxscale_webhook(request: HttpRequest) -> JsonResponse:
     except PdfStorageUnavailable:
         # Nothing was stored: RxScale's retry of the same body is the next attempt.
         return _error("Prescription storage is unavailable; nothing was stored. Retry.", 503)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away or refused the write mid-delivery. The delivery (and its
+        # document row) commit in one transaction or not at all, so nothing is half-written;
+        # a PDF already in storage is reused by the retry (or removed by retention).
+        logger.warning(
+            "webhook delivery not stored: database unavailable (%s); answered 503 so that "
+            "RxScale retries",
+            type(exc).__name__,
+        )
+        return _error("The database is unavailable; nothing was stored. Retry.", 503)
     return JsonResponse(outcome.response_body(), status=outcome.http_status)

@@ -62,6 +62,12 @@ class OutboundCommand(QueueRow):
                 condition=models.Q(status__in=["pending", "sending"]),
                 name="outbox_due_idx",
             ),
+            # /healthz: the oldest unsent command, one index read whatever the outbox holds.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="outbox_unsent_age_idx",
+            ),
         ]
         permissions = [
             ("retry_outboundcommand", "Can retry or discard commands to RxScale"),

@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from common.events import SubjectKind
+from common.log_format import subject_fields
 from common.storable import single_line, storable_text
 from common.workqueue import claim_due, is_transient, lease_release_fields, retry_delay
 from rxscale import statuses
@@ -92,7 +93,9 @@ def command_send(*, command_id: int, worker_id: str, client: RxScaleClient) -> s
     except Exception as exc:
         if is_transient(exc):  # our database or network, not RxScale's answer
             return _record_retry(command, exc)
-        logger.exception("outbound command %s failed (permanent)", command.pk)
+        logger.exception(
+            "outbound command %s failed (permanent)", command.pk, extra=_log_fields(command)
+        )
         return _record(command, S.FAILED, error=exc)
 
 
@@ -153,6 +156,7 @@ def _record_retry(command: OutboundCommand, exc: Exception) -> str:
         command.pk,
         command.attempts,
         single_line(str(exc)),
+        extra=_log_fields(command),
     )
     return _record(command, S.PENDING, error=exc, retry=True)
 
@@ -194,8 +198,24 @@ def _record(
         locked.save()
         subject_sync_refresh(locked.subject_kind, locked.subject_uid)
     level = logging.WARNING if status == S.FAILED else logging.INFO
-    logger.log(level, "outbound command %s (%s): %s", command.pk, command.kind, status)
+    logger.log(
+        level,
+        "outbound command %s (%s): %s",
+        command.pk,
+        command.kind,
+        status,
+        extra=_log_fields(command),
+    )
     return status
+
+
+def _log_fields(command: OutboundCommand) -> dict:
+    """The `extra=` of a command's log lines: its id, kind and subject."""
+    return {
+        "command_id": command.pk,
+        "command_kind": command.kind,
+        **subject_fields(command.subject_kind, command.subject_uid),
+    }
 
 
 def _error_text(error: Exception) -> str:

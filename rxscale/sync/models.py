@@ -41,6 +41,14 @@ class SyncRun(models.Model):
                 fields=["active"], condition=models.Q(active=True), name="sync_one_active_run"
             ),
         ]
+        indexes = [
+            # /healthz and the schedule: the last successful run, however many failed since.
+            models.Index(
+                fields=["started_at"],
+                condition=models.Q(finished_at__isnull=False, error=""),
+                name="sync_success_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Sync #{self.pk} {self.started_at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 
+from common.log_format import subject_fields
 from common.storable import single_line
 from common.validation import is_older, raw_unix_time
 from inventory.models import PharmacySku
@@ -63,7 +64,13 @@ class SyncReport:
         self.counts.setdefault(kind, Counter())[applied.outcome] += 1
         if applied.outcome != FAILED:
             return
-        logger.warning("rxscale sync: %s %s failed: %s", kind, single_line(uid), applied.error)
+        logger.warning(
+            "rxscale sync: %s %s failed: %s",
+            kind,
+            single_line(uid),
+            applied.error,
+            extra={"delivery_id": applied.delivery_id, **_uid_fields(kind, uid)},
+        )
         if len(self.failures) < MAX_FAILURES_KEPT:
             self.failures.append(
                 {"kind": kind, "uid": uid, "delivery": applied.delivery_id, "error": applied.error}
@@ -82,6 +89,10 @@ class SyncReport:
 
     def lines(self) -> list[str]:
         return count_lines(self.as_json())
+
+
+def _uid_fields(kind: str, uid: str) -> dict[str, str]:
+    return subject_fields("order" if kind in (ORDERS, ORDER_TIES) else "pharmacy_sku", uid)
 
 
 def count_lines(counts: dict[str, dict[str, int]]) -> list[str]:
@@ -283,5 +294,9 @@ def _apply(
         return Applied(FAILED, error=single_line(f"Reading it from RxScale failed: {exc}")[:500])
     except Exception as exc:
         # Storage down, a bug: this object fails, the others may still go through.
-        logger.exception("rxscale sync: %s could not be applied", single_line(uid))
+        logger.exception(
+            "rxscale sync: %s could not be applied",
+            single_line(uid),
+            extra=subject_fields("order" if model is PharmacyOrder else "pharmacy_sku", uid),
+        )
         return Applied(FAILED, error=single_line(f"{type(exc).__name__}: {exc}")[:500])

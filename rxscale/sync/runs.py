@@ -156,7 +156,7 @@ def sync_run_execute(
         else:
             _execute(run, reader, report, settle_ties)
     except Exception as exc:
-        logger.exception("rxscale sync run %s stopped", run.pk)
+        logger.exception("rxscale sync run %s stopped", run.pk, extra={"sync_run_id": run.pk})
         error = single_line(f"{type(exc).__name__}: {exc}")[:2000]
     finish = sync_run_finish(run, report, error=error)
     logger.info(
@@ -164,6 +164,7 @@ def sync_run_execute(
         run.pk,
         "; ".join(report.lines()) or "nothing to do",
         f" (error: {error})" if error else "",
+        extra={"sync_run_id": run.pk},
     )
     return finish
 
