@@ -7,6 +7,10 @@ from django.core.exceptions import PermissionDenied
 from accounts.roles import PHARMACY_ADMIN
 
 
+def admin_access_allowed(user) -> bool:
+    return user.is_active and (user.is_staff or user.groups.filter(name=PHARMACY_ADMIN).exists())
+
+
 class BackOfficeAdminSite(AdminSite):
     """The Django admin, opened to the Pharmacy admin role as well as to `is_staff` users.
 
@@ -17,6 +21,13 @@ class BackOfficeAdminSite(AdminSite):
 
     site_header = "Pharmacy back-office administration"
     site_title = "Back-office admin"
+
+    @property
+    def login_form(self):
+        # Imported late: this module loads with the app registry, before auth's models exist.
+        from accounts.admin_login import BackOfficeAdminLoginForm
+
+        return BackOfficeAdminLoginForm
 
     def admin_view(self, view, cacheable=False):
         """A logged-in user without admin access gets 403, not the admin's login form."""
@@ -31,10 +42,7 @@ class BackOfficeAdminSite(AdminSite):
         return inner
 
     def has_permission(self, request) -> bool:
-        user = request.user
-        return user.is_active and (
-            user.is_staff or user.groups.filter(name=PHARMACY_ADMIN).exists()
-        )
+        return admin_access_allowed(request.user)
 
 
 class BackOfficeAdminConfig(AdminConfig):

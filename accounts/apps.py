@@ -17,5 +17,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts and roles"
 
     def ready(self):
+        from accounts import login_security  # noqa: F401 - connects the login audit receivers
+
         # Also after a test flush, which empties groups but emits post_migrate.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts.sync_roles")

@@ -40,6 +40,10 @@ _ADMIN = [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+    # Login limits (django-axes): see who is locked out and lift a lock.
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "axes.view_accesslog",
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PHARMACY_STAFF: _STAFF,

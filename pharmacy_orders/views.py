@@ -7,11 +7,14 @@ order's current state, with a status code that says why (400 input, 403 role, 40
 
 from dataclasses import dataclass
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pharmacy_orders.forms import (
@@ -256,6 +259,9 @@ def order_note_view(request: HttpRequest, uid: str) -> HttpResponse:
     return redirect("orders:detail", uid=uid)
 
 
+# The one page that may be framed: the order page shows this PDF in an iframe (our origin only).
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
 @require_GET
 @permission_required([VIEW_ORDER, VIEW_PDF], raise_exception=True)
 def order_prescription(request: HttpRequest, uid: str) -> FileResponse:

@@ -85,7 +85,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Payload (PDF content redacted)")
     def payload(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payload_for_display(obj))
+        return format_html('<pre class="bo-wrap">{}</pre>', payload_for_display(obj))
 
     @admin.display(description="Subject")
     def subject_link(self, obj):

@@ -21,6 +21,9 @@ class AuditAction:
     WEBHOOK_REPROCESS = "webhook_reprocess"
     OUTBOX_RETRY = "outbox_retry"
     OUTBOX_DISCARD = "outbox_discard"
+    # Details: the username typed and the client address, never the password.
+    LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED_OUT = "login_locked_out"
 
     # Shown on the order timeline (PDF views are not: they would drown the story).
     CLAIM_ACTIONS = (CLAIM, TAKEOVER, RELEASE)

@@ -45,6 +45,11 @@ def bench_env(db_name: str, *, conn_max_age: int, log_level: str) -> dict[str, s
         "BENCH_FLOOR_ENDPOINT": "true",
         "MEDIA_ROOT": str(BENCH_DIR / "media"),
         "LOG_LEVEL": log_level,
+        # The bench talks plain HTTP to its own servers on loopback.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
 
