@@ -187,6 +187,10 @@ RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
 # silent on the exits from on-hold. One of `pending review`, `in-progress`, `ready_for_pickup`
 # (checked at startup: pharmacy_orders.statuses.resume_fallback_status).
 RXSCALE_RESUME_FALLBACK_STATUS = env.str("RXSCALE_RESUME_FALLBACK_STATUS", default="pending review")
+# Four eyes: the person who prepared an order (moved it to in-progress) may not also release it
+# to ready_for_pickup, unless this is on (a pharmacy with one pharmacist). Each such release is
+# flagged on the order's timeline and in the audit trail.
+RELEASE_SINGLE_PERSON_ALLOWED = env.bool("RELEASE_SINGLE_PERSON_ALLOWED", default=False)
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
 # Outbox (commands to RxScale). A command's lease must outlast the rate limiter's wait plus

@@ -1,7 +1,11 @@
 """JSON API for order state and transitions (session auth, same permissions as the pages).
 
 `GET  /orders/api/<uid>/`            the order's status and the transitions offered to you
-`POST /orders/api/<uid>/transition`  {action, expected_status, reason?, confirm?}
+`POST /orders/api/<uid>/transition`  {action, expected_status, reason?, confirm?, checklist?}
+
+`checklist` (a release into ready_for_pickup): {prescription_checked, doctor_and_signature_checked,
+dose_and_interactions_plausible}, each true; the gates (paper original, four eyes, a voided
+release) answer with their own `code` (pharmacy_orders/services/refusals.py).
 
 Both call the same selectors and services as the pages: one transition map, one set of rules.
 Refusals answer {"error", "code", "field", "status"} with 400 (input), 403 (role) or 409
@@ -15,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pharmacy_orders.models import OrderStatus, PharmacyOrder
+from pharmacy_orders.services.gates import ReleaseChecklist
 from pharmacy_orders.services.workflow import (
     REASON_MAX_LENGTH,
     TRANSITIONS,
@@ -40,6 +45,12 @@ class OrderPermission(BasePermission):
         return user.has_perms(needed)
 
 
+class ChecklistSerializer(serializers.Serializer):
+    prescription_checked = serializers.BooleanField(required=False, default=False)
+    doctor_and_signature_checked = serializers.BooleanField(required=False, default=False)
+    dose_and_interactions_plausible = serializers.BooleanField(required=False, default=False)
+
+
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     expected_status = serializers.ChoiceField(choices=OrderStatus.choices)
@@ -47,6 +58,10 @@ class TransitionSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default=""
     )
     confirm = serializers.BooleanField(required=False, default=False)
+    checklist = ChecklistSerializer(required=False, default=None, allow_null=True)
+
+    def validate_checklist(self, value: dict | None) -> ReleaseChecklist | None:
+        return ReleaseChecklist(**value) if value is not None else None
 
 
 def _order_state(order: PharmacyOrder, user) -> dict:
@@ -67,6 +82,7 @@ def _order_state(order: PharmacyOrder, user) -> dict:
                 "permitted": offered.permitted,
                 "reason_required": offered.transition.reason_required,
                 "confirmation_required": offered.transition.confirmation_required,
+                "checklist_required": offered.is_release,
             }
             for offered in order_offered_transitions(order=order, user=user)
         ],

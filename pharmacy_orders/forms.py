@@ -5,13 +5,19 @@ from django import forms
 from pharmacy_orders.models import OrderStatus, ShippingMethodMapping
 from pharmacy_orders.selectors import (
     TAB_ALL,
+    TAB_AWAITING_ORIGINAL,
     TAB_NEEDS_WORK,
     TAB_STATUSES,
     WorklistFilters,
     pharmacy_choices,
     shipping_method_choices,
 )
+from pharmacy_orders.services.gates import CHECKLIST_LABELS, ReleaseChecklist
 from pharmacy_orders.services.notes import NOTE_MAX_LENGTH
+from pharmacy_orders.services.paper_originals import (
+    NOTE_MAX_LENGTH as PAPER_NOTE_MAX_LENGTH,
+)
+from pharmacy_orders.services.paper_originals import SCAN_REFERENCE_MAX_LENGTH
 from pharmacy_orders.services.workflow import TRANSITIONS
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
@@ -24,7 +30,11 @@ class WorklistFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False,
         widget=forms.HiddenInput,
-        choices=[(TAB_NEEDS_WORK, "Needs work"), (TAB_ALL, "All")]
+        choices=[
+            (TAB_NEEDS_WORK, "Needs work"),
+            (TAB_AWAITING_ORIGINAL, "Awaiting original"),
+            (TAB_ALL, "All"),
+        ]
         + [(s, OrderStatus(s).label) for s in TAB_STATUSES],
     )
     q = forms.CharField(
@@ -96,6 +106,32 @@ class TransitionForm(forms.Form):
     # Length and blankness are the service's checks (its message names the limit).
     reason = forms.CharField(label="Reason", required=False, widget=forms.Textarea)
     confirm = forms.BooleanField(required=False)
+    # A release's checklist (into ready_for_pickup); whether it is complete is the service's
+    # check, so that the refusal names what is missing.
+    prescription_checked = forms.BooleanField(required=False)
+    doctor_and_signature_checked = forms.BooleanField(required=False)
+    dose_and_interactions_plausible = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        ticked = {name: bool(data.pop(name, False)) for name in CHECKLIST_LABELS}
+        data["checklist"] = ReleaseChecklist(**ticked)
+        return data
+
+
+class PaperOriginalForm(forms.Form):
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=PAPER_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    scan_reference = forms.CharField(
+        label="Scan reference (optional)",
+        required=False,
+        max_length=SCAN_REFERENCE_MAX_LENGTH,
+        help_text="Where the scan of the original is kept, e.g. a document number.",
+    )
 
 
 class NoteForm(forms.Form):

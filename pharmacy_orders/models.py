@@ -9,6 +9,7 @@ from django.db import models
 
 from common.converters import uid_validator
 from common.sync_state import RxScaleSyncFields
+from pharmacy_orders.models_gates import PaperOriginalReceipt, PharmacistRelease
 from pharmacy_orders.statuses import OrderStatus
 
 __all__ = [
@@ -19,9 +20,11 @@ __all__ = [
     "OrderPrescription",
     "OrderShopShippingMethod",
     "OrderStatusChange",
+    "PaperOriginalReceipt",
     "PatientDoctorMeeting",
     "MeetingChange",
     "Pharmacy",
+    "PharmacistRelease",
     "PharmacyOrder",
     "Prescription",
     "PrescriptionChange",

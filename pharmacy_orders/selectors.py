@@ -27,6 +27,9 @@ from pharmacy_orders.models import (
     OrderPrescription,
     OrderShopShippingMethod,
     OrderStatus,
+    OrderStatusChange,
+    PaperOriginalReceipt,
+    PharmacistRelease,
     Pharmacy,
     PharmacyOrder,
     ShippingMethodMapping,
@@ -47,6 +50,9 @@ WORKLIST_STATUSES = [
 # Tabs: the default "needs work", then every status, then everything.
 TAB_NEEDS_WORK = ""
 TAB_ALL = "all"
+# Paper-prescription orders that need work and whose original has not been recorded yet.
+TAB_AWAITING_ORIGINAL = "awaiting-original"
+AWAITING_ORIGINAL = Q(prepaid=True, paper_original__isnull=True)
 TAB_STATUSES = [*WORKLIST_STATUSES, S.INIT, S.COMPLETED, S.CANCELLED]
 
 
@@ -100,6 +106,8 @@ NEEDS_WORK = Q(status__in=WORKLIST_STATUSES) | ~Q(status__in=S.values)
 def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyOrder]:
     if tab == TAB_ALL:
         return orders
+    if tab == TAB_AWAITING_ORIGINAL:
+        return orders.filter(NOT_DELETED, NEEDS_WORK, AWAITING_ORIGINAL)
     if tab in TAB_STATUSES:
         return orders.filter(NOT_DELETED, status=tab)
     return orders.filter(NOT_DELETED, NEEDS_WORK)
@@ -128,6 +136,8 @@ def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
             has_out_of_stock_item=Exists(items.filter(pharmacy_sku__stock__lte=0)),
             shop_shipping_method_name=Subquery(first_method.values("display_name")[:1]),
             sync_long_pending=Q(sync_state=SyncState.PENDING, sync_pending_since__lt=long_ago),
+            awaiting_original=Q(prepaid=True)
+            & ~Exists(PaperOriginalReceipt.objects.filter(order=OuterRef("pk"))),
         )
         .order_by("-priority", F("received_at").asc(nulls_last=True), "id")
     )
@@ -139,12 +149,18 @@ def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
         _filtered_orders(filters)
         .order_by()
         .values("status")
-        .annotate(n=Count("id"), live=Count("id", filter=NOT_DELETED))
+        .annotate(
+            n=Count("id"),
+            live=Count("id", filter=NOT_DELETED),
+            awaiting=Count("id", filter=NOT_DELETED & AWAITING_ORIGINAL),
+        )
     )
-    per_status, total = {}, 0
+    per_status, total, awaiting = {}, 0, 0
     for row in rows:
         per_status[row["status"]] = row["live"]
         total += row["n"]
+        if row["status"] in WORKLIST_STATUSES or row["status"] not in S.values:
+            awaiting += row["awaiting"]
     counts = {status: per_status.get(status, 0) for status in TAB_STATUSES}
     counts[TAB_NEEDS_WORK] = sum(
         n
@@ -152,6 +168,7 @@ def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
         if status in WORKLIST_STATUSES or status not in S.values
     )
     counts[TAB_ALL] = total
+    counts[TAB_AWAITING_ORIGINAL] = awaiting
     return counts
 
 
@@ -175,8 +192,14 @@ def shipping_method_choices() -> list[tuple[str, str]]:
 def order_for_page(*, uid: str) -> PharmacyOrder:
     """The order with everything its page shows. Raises PharmacyOrder.DoesNotExist."""
     return (
-        PharmacyOrder.objects.select_related("pharmacy", "claimed_by", "current_prescription")
+        PharmacyOrder.objects.select_related(
+            "pharmacy", "claimed_by", "current_prescription", "paper_original__received_by"
+        )
         .prefetch_related(
+            Prefetch(
+                "pharmacist_releases",
+                queryset=PharmacistRelease.objects.select_related("released_by", "prepared_by"),
+            ),
             Prefetch(
                 "items",
                 queryset=OrderItem.objects.select_related("sku__product", "pharmacy_sku"),
@@ -210,6 +233,39 @@ def order_warnings(order: PharmacyOrder) -> list[tuple[str, str]]:
     if order.rx_update_failed_at is not None:
         warnings.append(("danger", "An RxScale update for this order failed to apply."))
     return warnings
+
+
+@dataclass(frozen=True)
+class OrderGates:
+    """What the order page shows of the gates (services/gates.py)."""
+
+    paper_original: PaperOriginalReceipt | None
+    awaiting_original: bool
+    # The newest release, voided or not.
+    release: PharmacistRelease | None
+    # The user moved the order to in-progress: the four-eyes rule applies to their release.
+    prepared_by_user: bool
+    single_person_allowed: bool
+
+
+def order_gates(*, order: PharmacyOrder, user) -> OrderGates:
+    """From `order_for_page`'s joins, plus one query when the order is in progress."""
+    try:
+        paper_original = order.paper_original
+    except PaperOriginalReceipt.DoesNotExist:
+        paper_original = None
+    releases = list(order.pharmacist_releases.all())
+    # A release starts from in-progress, or resumes a hold to ready_for_pickup.
+    prepared = order.status in (S.IN_PROGRESS, S.ON_HOLD) and (
+        OrderStatusChange.objects.filter(order=order, to_status=S.IN_PROGRESS, user=user).exists()
+    )
+    return OrderGates(
+        paper_original=paper_original,
+        awaiting_original=order.prepaid and paper_original is None,
+        release=releases[-1] if releases else None,
+        prepared_by_user=prepared,
+        single_person_allowed=settings.RELEASE_SINGLE_PERSON_ALLOWED,
+    )
 
 
 # --- Shipping methods ------------------------------------------------------------------------

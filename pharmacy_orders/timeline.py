@@ -14,6 +14,8 @@ from pharmacy_orders.models import (
     OrderConflict,
     OrderNote,
     OrderStatusChange,
+    PaperOriginalReceipt,
+    PharmacistRelease,
     PharmacyOrder,
 )
 from pharmacy_orders.services.audit import AuditAction
@@ -139,7 +141,58 @@ def order_timeline(order: PharmacyOrder) -> list[TimelineEntry]:
                 user=entry.user.get_username() if entry.user_id else "",
             )
         )
+    entries += _gate_entries(order)
     entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _gate_entries(order: PharmacyOrder) -> list[TimelineEntry]:
+    """The paper original's receipt, and each pharmacist release (and its voiding)."""
+    entries = []
+    for receipt in PaperOriginalReceipt.objects.filter(order=order).select_related("received_by"):
+        extra = [f"Scan reference: {receipt.scan_reference}"] if receipt.scan_reference else []
+        entries.append(
+            TimelineEntry(
+                at=receipt.received_at,
+                kind="paper",
+                title="Paper original received",
+                user=receipt.received_by.get_username(),
+                text=receipt.note,
+                extra=extra,
+            )
+        )
+    releases = PharmacistRelease.objects.filter(order=order).select_related(
+        "released_by", "prepared_by"
+    )
+    for release in releases:
+        prepared = release.prepared_by.get_username() if release.prepared_by_id else ""
+        entries.append(
+            TimelineEntry(
+                at=release.released_at,
+                kind="release",
+                title="Released by a pharmacist: checklist confirmed",
+                user=release.released_by.get_username(),
+                badge="single-person release" if release.single_person else "four eyes",
+                badge_level="warn" if release.single_person else "ok",
+                extra=[
+                    "Prescription checked · Doctor and signature checked · "
+                    "Dose and interactions plausible",
+                    *([f"Prepared by {prepared}"] if prepared else []),
+                ],
+            )
+        )
+        if release.voided_at is not None:
+            entries.append(
+                TimelineEntry(
+                    at=release.voided_at,
+                    kind="release-void",
+                    title="Release voided",
+                    user="RxScale",
+                    text=release.void_reason,
+                    badge="void",
+                    badge_level="danger",
+                )
+            )
     return entries
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 import common.converters  # noqa: F401 - registers the <uid:…> converter
-from pharmacy_orders import api, views
+from pharmacy_orders import api, views, views_gates
 
 app_name = "orders"
 
@@ -38,4 +38,9 @@ urlpatterns = [
     path("<uid:uid>/claim", views.order_claim_view, name="claim"),
     path("<uid:uid>/release", views.order_release_view, name="release"),
     path("<uid:uid>/notes", views.order_note_view, name="notes"),
+    path(
+        "<uid:uid>/paper-original",
+        views_gates.order_paper_original_view,
+        name="paper-original",
+    ),
 ]

@@ -21,6 +21,7 @@ from pharmacy_orders.forms import (
     AuditFilterForm,
     ClaimForm,
     NoteForm,
+    PaperOriginalForm,
     ShippingMappingForm,
     TransitionForm,
     WorklistFilterForm,
@@ -28,11 +29,13 @@ from pharmacy_orders.forms import (
 from pharmacy_orders.models import PharmacyOrder, ShippingMethodMapping
 from pharmacy_orders.selectors import (
     TAB_ALL,
+    TAB_AWAITING_ORIGINAL,
     TAB_NEEDS_WORK,
     TAB_STATUSES,
     audit_action_choices,
     audit_entries,
     order_for_page,
+    order_gates,
     order_warnings,
     shipping_method_seen,
     shipping_methods_seen,
@@ -87,6 +90,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     counts = worklist_tab_counts(filters)
     tabs = [
         (TAB_NEEDS_WORK, "Needs work", counts[TAB_NEEDS_WORK]),
+        (TAB_AWAITING_ORIGINAL, "Awaiting original", counts[TAB_AWAITING_ORIGINAL]),
         *[(s, status_label(s), counts[s]) for s in TAB_STATUSES],
         (TAB_ALL, "All", counts[TAB_ALL]),
     ]
@@ -128,6 +132,7 @@ def _render_order(
     status: int = 200,
     failed: dict | None = None,
     note_form: NoteForm | None = None,
+    paper_form: PaperOriginalForm | None = None,
 ) -> HttpResponse:
     user = request.user
     can_work = user.has_perm(WORK_PERMISSION)
@@ -149,6 +154,8 @@ def _render_order(
         "shop_shipping_methods": list(order.shop_shipping_methods.all()),
         "shipping_costs": _money(order.shipping_costs_amount, order.shipping_costs_currency),
         "note_form": note_form or NoteForm(),
+        "gates": order_gates(order=order, user=user),
+        "paper_form": paper_form or PaperOriginalForm(),
         "can_work": can_work,
         "is_pharmacist": user.has_perm(PHARMACIST_PERMISSION),
         "can_view_pdf": user.has_perm(VIEW_PDF),
@@ -187,6 +194,7 @@ def order_transition_view(request: HttpRequest, uid: str) -> HttpResponse:
         failed = {
             "action": data["action"],
             "reason": data["reason"],
+            "checklist": data.get("checklist"),
             "field": refusal.field,
             "message": refusal.message,
         }

@@ -80,6 +80,11 @@ def pharmacist(db):
 
 
 @pytest.fixture
+def second_pharmacist(db):
+    return _user_with_role(PHARMACIST, "pharmacist2")
+
+
+@pytest.fixture
 def pharmacy_admin(db):
     return _user_with_role(PHARMACY_ADMIN, "pharmacyadmin")
 

@@ -22,10 +22,11 @@ def order_items_apply(
     *,
     new_order: bool,
     pharmacy_uid: str | None = None,
-) -> None:
+) -> bool:
     """Make the order's items those of the snapshot. `new_order`: created by this snapshot, so
     it has no items yet (nothing to read). `pharmacy_uid`: the order's pharmacy's, when the
-    caller knows it without loading the pharmacy."""
+    caller knows it without loading the pharmacy. Returns whether what was ordered changed
+    (an item added or removed, another SKU or amount; not the stock figures it carries)."""
     if pharmacy_uid is None:
         pharmacy_uid = order.pharmacy.uid if order.pharmacy else ""
     stored = [] if new_order else order.items.select_related("sku__product", "pharmacy_sku")
@@ -51,7 +52,7 @@ def order_items_apply(
         ],
     )
     resolved = {data["uid"] for data in to_resolve}
-    new_items = []
+    new_items, changed = [], False
     # Items are created in SKU uid order, as before (their ids order them).
     for item_data in sorted(items, key=lambda item: item["sku"]["uid"]):
         item = existing.pop(item_data["uid"], None)
@@ -72,12 +73,14 @@ def order_items_apply(
         if item is None:
             new_items.append(OrderItem(order=order, uid=item_data["uid"], **values))
         elif any(getattr(item, k) != v for k, v in values.items()):
+            changed = changed or item.amount != values["amount"] or item.sku_id != sku.pk
             for name, value in values.items():
                 setattr(item, name, value)
             item.save()
     OrderItem.objects.bulk_create(new_items)  # no query when empty
     if existing:
         OrderItem.objects.filter(pk__in=[item.pk for item in existing.values()]).delete()
+    return changed or bool(new_items) or bool(existing)
 
 
 def _item_refs_match(item: OrderItem | None, data: dict) -> bool:

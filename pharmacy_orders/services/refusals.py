@@ -55,3 +55,34 @@ def deleted_refusal_message(order: PharmacyOrder) -> str:
         f"RxScale deleted this order on {when}; it can no longer be worked on. "
         "Nothing was changed. Notes can still be added."
     )
+
+
+# --- The gates before an order leaves the pharmacy (services/gates.py) -----------------------
+
+
+class PaperOriginalMissing(TransitionRefused):
+    """A paper-prescription order whose original has not been recorded as received."""
+
+    code = "paper_original_missing"
+    http_status = 409
+
+
+class ReleaseChecklistIncomplete(TransitionInvalid):
+    """A release to ready_for_pickup without every checklist item confirmed."""
+
+    code = "release_checklist_incomplete"
+    http_status = 400
+
+
+class ReleaseBySamePerson(TransitionRefused):
+    """Four eyes: the person who prepared the order may not release it alone."""
+
+    code = "release_same_person"
+    http_status = 403
+
+
+class ReleaseVoided(TransitionRefused):
+    """RxScale changed the items or the prescription after the release."""
+
+    code = "release_voided"
+    http_status = 409

@@ -20,6 +20,7 @@ from pharmacy_orders.models import (
     Prescription,
     PrescriptionChange,
 )
+from pharmacy_orders.services.gates import order_release_void_on_change
 from pharmacy_orders.services.new_orders import order_insert_from_snapshot
 from pharmacy_orders.services.order_contents import (
     order_items_apply,
@@ -207,6 +208,8 @@ def order_apply_snapshot(
     was_deleted = order.rx_deleted_at is not None
     newer = order.rx_updated_at != updated_at
     status = fields.pop("status")
+    # What a pharmacist's release checked: a change of either voids it (below).
+    released_rx = (order.current_prescription_id, order.doctor_uid)
     warnings = order_status_from_snapshot(
         order=order, status=status, snapshot=snapshot, delivery=delivery
     )
@@ -216,7 +219,9 @@ def order_apply_snapshot(
     if newer or settles:  # a newer snapshot settles an earlier tie, outdates a failure
         order.needs_confirmation, order.needs_confirmation_reason = False, ""
         order.rx_update_failed_at = None
-    order_items_apply(order, snapshot.get("order_items") or [], delivery, new_order=False)
+    items_changed = order_items_apply(
+        order, snapshot.get("order_items") or [], delivery, new_order=False
+    )
     order_shipping_methods_apply(order, snapshot.get("shop_shipping_methods") or [])
 
     outcome_sha, problem = "", ""
@@ -234,6 +239,12 @@ def order_apply_snapshot(
         pdf_sha256=(snapshot.get("prescription_file") or {}).get("content_sha256") or outcome_sha,
     )
     order.save()
+    order_release_void_on_change(
+        order=order,
+        delivery=delivery,
+        items=items_changed,
+        prescription=released_rx != (order.current_prescription_id, order.doctor_uid),
+    )
 
     if previous_status != order.status:
         OrderStatusChange.objects.create(

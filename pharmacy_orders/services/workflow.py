@@ -12,13 +12,11 @@ These transitions change the local order now. Telling RxScale is the link's conc
 the transition's transaction `order_transition_recorded` is sent, and the RxScale link
 (rxscale/outbox) writes the command that tells RxScale in that same transaction; this module
 never imports it. Until RxScale has taken the change, its snapshots and staff actions can
-disagree. RxScale's final
-decisions win whatever the time of a staff action: a snapshot that cancels, completes or
-deletes the order sets RxScale's status even if a clerk acted later. Otherwise the newer
-status by time wins: a snapshot older than a staff action (RxScale had not seen it yet, a
-retry, a reprocess) keeps the staff action's status, and a newer one sets RxScale's. Every
-such disagreement is kept as an OrderConflict on the order's timeline
-(`services/rxscale_decisions.py`). An order RxScale deleted refuses every transition.
+disagree: RxScale's final decisions (cancel, complete, delete) win whatever the time of a
+staff action; otherwise the newer status by time wins, and every disagreement is kept as an
+OrderConflict on the timeline (`services/rxscale_decisions.py`). An order RxScale deleted
+refuses every transition. The gates before an order leaves (paper original, pharmacist
+release) are in `services/gates.py`.
 """
 
 from dataclasses import dataclass
@@ -32,6 +30,12 @@ from django.utils import timezone
 from common.text import clean_typed_text
 from pharmacy_orders.models import OrderStatus, OrderStatusChange, PharmacyOrder
 from pharmacy_orders.services.audit import AuditAction, audit_record
+from pharmacy_orders.services.gates import (
+    RELEASE_TARGET,
+    ReleaseChecklist,
+    order_gates_check,
+    order_release_record,
+)
 from pharmacy_orders.services.refusals import (
     OrderDeletedByRxScale,
     StaleOrderStatus,
@@ -194,6 +198,11 @@ class OfferedTransition:
     def target_label(self) -> str:
         return status_label(self.target)
 
+    @property
+    def is_release(self) -> bool:
+        """A move into ready_for_pickup: a pharmacist's release with the checklist."""
+        return self.target == RELEASE_TARGET
+
 
 def order_offered_transitions(
     *, order: PharmacyOrder, user: AbstractBaseUser
@@ -265,6 +274,7 @@ def order_transition(
     expected_status: str,
     reason: str = "",
     confirm: bool = False,
+    checklist: ReleaseChecklist | None = None,
 ) -> TransitionOutcome:
     """Move an order along the pipeline, if the map, the clerk's role and the order allow it.
 
@@ -275,7 +285,9 @@ def order_transition(
     Errors (nothing is written except a `order_transition_refused` audit entry):
     TransitionInvalid (unknown action, missing reason or confirmation), OrderDeletedByRxScale,
     StaleOrderStatus, TransitionNotAllowed (not from this status), TransitionForbidden (role),
-    PharmacyOrder.DoesNotExist.
+    the gates' refusals (`services/gates.py`: paper original, release checklist, four eyes,
+    voided release), PharmacyOrder.DoesNotExist. `checklist`: a release's (into
+    ready_for_pickup).
 
     Locking: the order row (SELECT … FOR UPDATE), then what `order_transition_recorded`'s
     receivers write (the outbound command) in the same transaction.
@@ -290,6 +302,7 @@ def order_transition(
                 expected_status=expected_status,
                 reason=reason,
                 confirm=confirm,
+                checklist=checklist,
             )
             order_transition_recorded.send(
                 sender=PharmacyOrder,
@@ -325,6 +338,7 @@ def _order_transition_locked(
     expected_status: str,
     reason: str,
     confirm: bool,
+    checklist: ReleaseChecklist | None,
 ) -> TransitionOutcome:
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -350,6 +364,7 @@ def _order_transition_locked(
             f"Only a pharmacist may move an order to “{status_label(target)}”: "
             "ask a pharmacist to check and release it. Nothing was changed."
         )
+    release = order_gates_check(order=order, target=target, user=user, checklist=checklist)
 
     from_status = order.status
     order_status_set(order=order, status=target, at=timezone.now(), hold_reason=reason)
@@ -367,6 +382,10 @@ def _order_transition_locked(
     change = OrderStatusChange.objects.create(
         order=order, from_status=from_status, to_status=target, user=user, reason=reason
     )
+    if release is not None:
+        order_release_record(
+            order=order, user=user, status_change=change, checklist=checklist, plan=release
+        )
     audit_record(
         user=user,
         action=AuditAction.TRANSITION,

@@ -6,8 +6,22 @@ import pytest
 from django.test import Client
 
 from pharmacy_orders.models import PharmacyOrder
+from pharmacy_orders.services.gates import ReleaseChecklist
+from pharmacy_orders.services.paper_originals import order_paper_original_record
 
 _updated_at = itertools.count(1_800_000_000, 10)
+
+# The release checklist, all confirmed: as the order page's form posts it, and for the service.
+CHECKLIST_FORM = {
+    "prescription_checked": "on",
+    "doctor_and_signature_checked": "on",
+    "dose_and_interactions_plausible": "on",
+}
+FULL_CHECKLIST = ReleaseChecklist(
+    prescription_checked=True,
+    doctor_and_signature_checked=True,
+    dose_and_interactions_plausible=True,
+)
 
 
 @pytest.fixture
@@ -54,17 +68,33 @@ def make_order(deliver, payload):
 def update_order(deliver, payload):
     """Deliver a pharmacy_order_updated webhook for an existing order."""
 
-    def _update(uid="po-1", status="waiting for pharmacy", pdf=None, filename=None):
+    def _update(
+        uid="po-1", status="waiting for pharmacy", pdf=None, filename=None, amount=None, **data
+    ):
+        """`amount`: the first item's; `data`: top-level fields of the order (e.g. prepaid)."""
         body = payload(
             "pharmacy_order_updated", uid=uid, status=status, updated_at=next(_updated_at), pdf=pdf
         )
         if filename:
             body["data"]["prescription_file"]["filename"] = filename
+        if amount is not None:
+            body["data"]["order_items"][0]["amount"] = amount
+        body["data"].update(data)
         response = deliver(body)
         assert response.status_code == 200, response.content
         return PharmacyOrder.objects.get(uid=uid)
 
     return _update
+
+
+@pytest.fixture
+def record_original(pta):
+    """Record that the paper original of `order` arrived (by the PTA unless `user`)."""
+
+    def _record(order, user=None, **kwargs):
+        return order_paper_original_record(order_uid=order.uid, user=user or pta, **kwargs)
+
+    return _record
 
 
 @pytest.fixture
@@ -86,6 +116,11 @@ def pta_client(pta):
 @pytest.fixture
 def pharmacist_client(pharmacist):
     return _client_for(pharmacist)
+
+
+@pytest.fixture
+def second_pharmacist_client(second_pharmacist):
+    return _client_for(second_pharmacist)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pharmacy_orders.services.workflow import (
     TransitionNotAllowed,
     order_transition,
 )
+from tests.orders.conftest import CHECKLIST_FORM
 
 S = OrderStatus
 
@@ -63,8 +64,11 @@ def test_on_hold_and_cancel_need_a_reason_and_cancel_a_confirmation():
 
 
 def test_pharmacist_moves_an_order_through_every_status_to_completed(
-    pharmacist_client, pharmacist, order
+    pharmacist_client, pharmacist, make_order, settings
 ):
+    # A pharmacy with one pharmacist (four eyes waived), and an e-prescription (no original)
+    settings.RELEASE_SINGLE_PERSON_ALLOWED = True
+    order = make_order(prepaid=0)
     steps = [
         ("review", S.PENDING_REVIEW),
         ("start", S.IN_PROGRESS),
@@ -72,7 +76,8 @@ def test_pharmacist_moves_an_order_through_every_status_to_completed(
         ("complete", S.COMPLETED),
     ]
     for action, target in steps:
-        response = post_transition(pharmacist_client, order, action, status_of(order))
+        extra = CHECKLIST_FORM if action == "ready" else {}
+        response = post_transition(pharmacist_client, order, action, status_of(order), **extra)
         assert response.status_code == 302, response.content
         assert response["Location"] == f"/orders/{order.uid}/"
         assert status_of(order) == target
@@ -197,11 +202,12 @@ def test_on_hold_keeps_the_reason_and_resume_returns_to_the_status_before(
 def test_resuming_to_ready_for_pickup_is_a_pharmacist_decision(
     pta_client, pharmacist_client, make_order
 ):
-    order = make_order(status=S.READY_FOR_PICKUP)
+    order = make_order(status=S.READY_FOR_PICKUP, prepaid=0)
     post_transition(pta_client, order, "hold", reason="Patient asked to wait")
 
     assert post_transition(pta_client, order, "resume", S.ON_HOLD).status_code == 403
-    assert post_transition(pharmacist_client, order, "resume", S.ON_HOLD).status_code == 302
+    response = post_transition(pharmacist_client, order, "resume", S.ON_HOLD, **CHECKLIST_FORM)
+    assert response.status_code == 302
     assert status_of(order) == S.READY_FOR_PICKUP
 
 
@@ -319,7 +325,7 @@ def test_a_refused_transition_sends_nothing(pta, order, django_capture_on_commit
 
 
 def test_finishing_an_order_ends_the_claim(pharmacist_client, pharmacist, make_order):
-    order = make_order(status=S.READY_FOR_PICKUP)
+    order = make_order(status=S.READY_FOR_PICKUP, prepaid=0)
     pharmacist_client.post(f"/orders/{order.uid}/claim")
 
     post_transition(pharmacist_client, order, "complete")

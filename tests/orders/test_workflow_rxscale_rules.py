@@ -14,6 +14,7 @@ from pharmacy_orders.statuses import (
     RXSCALE_ONLY_STATUSES,
     STATUS_ENDPOINT_TARGETS,
 )
+from tests.orders.conftest import CHECKLIST_FORM
 
 S = OrderStatus
 
@@ -168,10 +169,10 @@ def test_a_pta_cannot_resume_to_a_ready_for_pickup_fallback(
     pta_client, pharmacist_client, make_order, settings
 ):
     settings.RXSCALE_RESUME_FALLBACK_STATUS = "ready_for_pickup"
-    order = make_order(status=S.ON_HOLD)
+    order = make_order(status=S.ON_HOLD, prepaid=0)
 
     assert post_transition(pta_client, order, "resume").status_code == 403
-    assert post_transition(pharmacist_client, order, "resume").status_code == 302
+    assert post_transition(pharmacist_client, order, "resume", **CHECKLIST_FORM).status_code == 302
     assert status_of(order) == S.READY_FOR_PICKUP
 
 

@@ -6,12 +6,14 @@ from collections.abc import Callable
 import pytest
 from django.test import TestCase
 
+from pharmacy_orders.services.paper_originals import order_paper_original_record
 from rxscale.inbox.samples import build_payload
 from rxscale.outbox.models import OutboundCommand
 from rxscale.outbox.sending import outbox_send_due
 from rxscale.standin import RxScaleStandin
 from rxscale.standin.faults import Fault
 from tests.conftest import post_signed
+from tests.orders.conftest import CHECKLIST_FORM
 from tests.rxscale.conftest import API_KEY
 
 UID = "po-standin-1"
@@ -32,6 +34,13 @@ def order_known_to_both(client, standin: RxScaleStandin, status="waiting for pha
     post(client, body)
 
 
+def one_pharmacist_with_the_original(settings, user) -> None:
+    """The gates out of the way for one pharmacist doing every step: the paper original is
+    recorded, and single-person release is allowed (tests/orders covers the gates)."""
+    settings.RELEASE_SINGLE_PERSON_ALLOWED = True
+    order_paper_original_record(order_uid=UID, user=user)
+
+
 def post(client, body: dict) -> None:
     """Signed, over HTTP, and applied as the immediate backend does after commit."""
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -42,6 +51,8 @@ def act(client, action: str, expected: str, reason: str = ""):
     data = {"action": action, "expected_status": expected, "reason": reason}
     if action == "cancel":
         data["confirm"] = "on"
+    if action == "ready":
+        data.update(CHECKLIST_FORM)
     return client.post(f"/orders/{UID}/transition", data)
 
 

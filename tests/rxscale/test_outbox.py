@@ -14,6 +14,7 @@ from tests.rxscale.outbox_helpers import (
     UID,
     act,
     connected_standin,  # noqa: F401 (the `standin` fixture)
+    one_pharmacist_with_the_original,
     order_known_to_both,
     patches,
     post,
@@ -32,8 +33,9 @@ def web():
 
 
 @pytest.fixture
-def staff(web, pharmacist, standin):
+def staff(web, pharmacist, standin, settings):
     order_known_to_both(web, standin)
+    one_pharmacist_with_the_original(settings, pharmacist)
     web.force_login(pharmacist)
     return web
 

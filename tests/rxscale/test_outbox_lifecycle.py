@@ -10,7 +10,15 @@ from rxscale.models import OutboundCommand, WebhookDelivery
 from rxscale.standin import RxScaleStandin
 from tests.conftest import SECRET
 from tests.rxscale.conftest import API_KEY
-from tests.rxscale.outbox_helpers import UID, act, connect, order_known_to_both, send_all, wait_for
+from tests.rxscale.outbox_helpers import (
+    UID,
+    act,
+    connect,
+    one_pharmacist_with_the_original,
+    order_known_to_both,
+    send_all,
+    wait_for,
+)
 
 # The live server answers the stand-in's webhooks from another thread: SQLite's shared
 # in-memory test database locks its tables against that, so this runs on PostgreSQL.
@@ -39,9 +47,10 @@ def echoes() -> int:
     ).count()
 
 
-def test_an_order_from_arrival_to_completion_round_trips(standin, pharmacist):
+def test_an_order_from_arrival_to_completion_round_trips(standin, pharmacist, settings):
     web = Client()
     order_known_to_both(web, standin)
+    one_pharmacist_with_the_original(settings, pharmacist)
     web.force_login(pharmacist)
 
     steps = [
