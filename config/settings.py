@@ -139,6 +139,35 @@ RXSCALE_API_SKU_STOCK_FIELD = env.str("RXSCALE_API_SKU_STOCK_FIELD", default="st
 RXSCALE_API_SKU_EXTERNAL_ID_FIELD = env.str(
     "RXSCALE_API_SKU_EXTERNAL_ID_FIELD", default="external_id"
 )
+# The shared rate limit (rxscale/ratelimit.py): every process counts its API calls in the
+# database, so all of them together stay under these. The defaults are rate-limits.md's
+# documented limits, which apply per API key: lower them if anything else uses the same key.
+# Window times come from the database's clock, because the app's machines' clocks may disagree.
+RXSCALE_API_MAX_REQUESTS_PER_SECOND = env.int("RXSCALE_API_MAX_REQUESTS_PER_SECOND", default=10)
+RXSCALE_API_MAX_REQUESTS_PER_MINUTE = env.int("RXSCALE_API_MAX_REQUESTS_PER_MINUTE", default=600)
+# Each window is this much longer than documented: a request reaches RxScale some time after its
+# slot is recorded, and that delay varies, so requests spaced exactly one second apart here can
+# arrive closer there. Half of it bounds our side (a slot that took longer to record, e.g. in a
+# starved process, is not used), half is left for the network.
+RXSCALE_API_RATE_LIMIT_MARGIN_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_MARGIN_SECONDS", default=0.25
+)
+# How long one attempt may wait for a slot before RxScaleRateLimitTimeout (nothing sent). A
+# call's worst case is (this + RXSCALE_API_TIMEOUT_SECONDS) per attempt plus the 429 backoffs:
+# a queue that sends must hold (or renew) its lease that long, or another worker takes the row.
+RXSCALE_API_RATE_LIMIT_MAX_WAIT_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_MAX_WAIT_SECONDS", default=10.0
+)
+# A 429 is retried by the client this many times, after full-jitter exponential backoff:
+# a random wait in [0, min(max, base * 2^retry)]. Jitter spreads the processes that were
+# refused together. Other errors are not retried here: they are for the caller's queue.
+RXSCALE_API_RATE_LIMIT_RETRIES = env.int("RXSCALE_API_RATE_LIMIT_RETRIES", default=3)
+RXSCALE_API_RATE_LIMIT_BACKOFF_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_BACKOFF_SECONDS", default=1.0
+)
+RXSCALE_API_RATE_LIMIT_BACKOFF_MAX_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_BACKOFF_MAX_SECONDS", default=30.0
+)
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
 
