@@ -115,8 +115,8 @@ class SharedRateLimiter:
         """Wait until a request may go, record it, return; `deadline` is a time.monotonic().
 
         Raises RxScaleRateLimitTimeout as soon as the next possible slot lies past the
-        deadline (nothing is recorded then). Must not run inside a transaction, which the
-        durable block enforces: a slot in an uncommitted transaction is invisible to the other
+        deadline; the request must not be sent then. Must not run inside a transaction, which
+        the durable block enforces: a slot in an uncommitted transaction is invisible to the other
         processes, and the sleep would hold that transaction's locks.
         """
         while True:
