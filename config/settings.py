@@ -191,11 +191,42 @@ RXSCALE_RESUME_FALLBACK_STATUS = env.str("RXSCALE_RESUME_FALLBACK_STATUS", defau
 # to ready_for_pickup, unless this is on (a pharmacy with one pharmacist). Each such release is
 # flagged on the order's timeline and in the audit trail.
 RELEASE_SINGLE_PERSON_ALLOWED = env.bool("RELEASE_SINGLE_PERSON_ALLOWED", default=False)
+# The shared rate limit (rxscale/ratelimit.py): every process counts its API calls in the
+# database, so all of them together stay under these. The defaults are rate-limits.md's
+# documented limits, which apply per API key: lower them if anything else uses the same key.
+# Window times come from the database's clock, because the app's machines' clocks may disagree.
+RXSCALE_API_MAX_REQUESTS_PER_SECOND = env.int("RXSCALE_API_MAX_REQUESTS_PER_SECOND", default=10)
+RXSCALE_API_MAX_REQUESTS_PER_MINUTE = env.int("RXSCALE_API_MAX_REQUESTS_PER_MINUTE", default=600)
+# Each window is this much longer than documented: a request reaches RxScale some time after its
+# slot is recorded, and that delay varies, so requests spaced exactly one second apart here can
+# arrive closer there. Half of it bounds our side (a slot that took longer to record, e.g. in a
+# starved process, is not used), half is left for the network.
+RXSCALE_API_RATE_LIMIT_MARGIN_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_MARGIN_SECONDS", default=0.25
+)
+# How long one attempt may wait for a slot before RxScaleRateLimitTimeout (nothing sent). A
+# call's worst case is (this + RXSCALE_API_TIMEOUT_SECONDS) per attempt plus the 429 backoffs:
+# a queue that sends must hold (or renew) its lease that long, or another worker takes the row.
+RXSCALE_API_RATE_LIMIT_MAX_WAIT_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_MAX_WAIT_SECONDS", default=10.0
+)
+# A 429 is retried by the client this many times, after full-jitter exponential backoff:
+# a random wait in [0, min(max, base * 2^retry)]. Jitter spreads the processes that were
+# refused together. Other errors are not retried here: they are for the caller's queue.
+RXSCALE_API_RATE_LIMIT_RETRIES = env.int("RXSCALE_API_RATE_LIMIT_RETRIES", default=3)
+RXSCALE_API_RATE_LIMIT_BACKOFF_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_BACKOFF_SECONDS", default=1.0
+)
+RXSCALE_API_RATE_LIMIT_BACKOFF_MAX_SECONDS = env.float(
+    "RXSCALE_API_RATE_LIMIT_BACKOFF_MAX_SECONDS", default=30.0
+)
 # `manage.py prune_webhooks` removes final deliveries and unreferenced PDFs older than this.
 RXSCALE_INBOX_RETENTION_DAYS = env.int("RXSCALE_INBOX_RETENTION_DAYS", default=30)
-# Outbox (commands to RxScale). A command's lease must outlast the rate limiter's wait plus
-# the HTTP timeout, so that no second worker sends while the first may still be sending.
-RXSCALE_OUTBOX_LEASE_SECONDS = env.int("RXSCALE_OUTBOX_LEASE_SECONDS", default=120)
+# Outbox (commands to RxScale). A command's lease must outlast what sending it may take, so
+# that no second worker sends while the first may still be sending: a read before a resend
+# plus the send, each up to (RXSCALE_API_RATE_LIMIT_MAX_WAIT_SECONDS + the HTTP timeout) per
+# attempt with the 429 retries and backoffs (about 90 s each with the defaults).
+RXSCALE_OUTBOX_LEASE_SECONDS = env.int("RXSCALE_OUTBOX_LEASE_SECONDS", default=240)
 # Transient failures (RxScale down, timeouts, 429) retry with the work queue's capped backoff;
 # 50 attempts at the 300 s cap ride out an outage of about four hours, then the command fails.
 RXSCALE_OUTBOX_MAX_ATTEMPTS = env.int("RXSCALE_OUTBOX_MAX_ATTEMPTS", default=50)

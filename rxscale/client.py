@@ -1,9 +1,11 @@
 """A small typed client for RxScale's External Pharmacy API, built on httpx.
 
-One method per documented endpoint. Every call has a timeout and is tried exactly once: retries,
-backoff and the shared rate limit belong to the caller (the outbox), which knows whether a
-repeat is safe. Answers are returned as the JSON RxScale sent; errors are the typed exceptions
-of `rxscale.errors`.
+One method per documented endpoint. Every call has a timeout. A client built from settings
+waits for a slot under the rate limit shared by all processes (rxscale/ratelimit.py) before
+each request. Only a 429 is retried here, a few times with full-jitter backoff: RxScale refused
+it before acting, so repeating it is safe. Every other failure is raised at once, for the
+caller (the outbox), which knows whether a repeat is safe. Answers are returned as the JSON
+RxScale sent; errors are the typed exceptions of `rxscale.errors`.
 
 Sources: external-pharmacy-overview.md (paths, `pharmacy_uid`), external-pharmacy-orders.md,
 external-pharmacy-skus.md, authentication.md (`X-API-Key`), pagination.md, error-handling.md,
@@ -11,8 +13,11 @@ rate-limits.md. Where they are silent the choice is a setting (config/settings.p
 constant below that says so.
 """
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +34,7 @@ from rxscale.errors import (
 )
 
 JsonObject = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "/v1/external_pharmacy_api"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -41,6 +47,10 @@ DEFAULT_PAGE_LIMIT = 50
 COMPLETE_ORDER_BODY: JsonObject = {}
 # A body larger than this is not kept on an exception (a 5xx may answer with an HTML page).
 _MAX_KEPT_ERROR_TEXT = 2000
+# rate-limits.md documents no Retry-After, so the wait after a 429 is ours (settings).
+DEFAULT_RATE_LIMIT_RETRIES = 3
+DEFAULT_RATE_LIMIT_BACKOFF_SECONDS = 1.0
+DEFAULT_RATE_LIMIT_BACKOFF_MAX_SECONDS = 30.0
 
 
 def api_configured() -> bool:
@@ -63,10 +73,19 @@ class ClientConfig:
     # Guessed field names of the undocumented SKU stock and external-id bodies.
     sku_stock_field: str = "stock"
     sku_external_id_field: str = "external_id"
+    rate_limit_retries: int = DEFAULT_RATE_LIMIT_RETRIES
+    rate_limit_backoff_seconds: float = DEFAULT_RATE_LIMIT_BACKOFF_SECONDS
+    rate_limit_backoff_max_seconds: float = DEFAULT_RATE_LIMIT_BACKOFF_MAX_SECONDS
+    # Called before every request (each 429 retry too). from_settings() puts the shared rate
+    # limiter here, so every client built from settings counts against it; a config built by
+    # hand (the client's own tests) has none.
+    before_request: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls) -> "ClientConfig":
         from django.conf import settings
+
+        from rxscale.ratelimit import SharedRateLimiter
 
         return cls(
             base_url=settings.RXSCALE_API_BASE_URL,
@@ -77,6 +96,10 @@ class ClientConfig:
             timeout_seconds=settings.RXSCALE_API_TIMEOUT_SECONDS,
             sku_stock_field=settings.RXSCALE_API_SKU_STOCK_FIELD,
             sku_external_id_field=settings.RXSCALE_API_SKU_EXTERNAL_ID_FIELD,
+            rate_limit_retries=settings.RXSCALE_API_RATE_LIMIT_RETRIES,
+            rate_limit_backoff_seconds=settings.RXSCALE_API_RATE_LIMIT_BACKOFF_SECONDS,
+            rate_limit_backoff_max_seconds=settings.RXSCALE_API_RATE_LIMIT_BACKOFF_MAX_SECONDS,
+            before_request=SharedRateLimiter.from_settings(),
         )
 
 
@@ -93,8 +116,8 @@ class Page:
 class RxScaleClient:
     """The External Pharmacy API. Use as a context manager, or call close().
 
-    `before_request`, if given, is called before every request: the hook where a rate limiter
-    shared across processes can wait its turn.
+    Without a config it is built from settings, shared rate limiter included. `before_request`,
+    if given, replaces the config's hook; it is called before every request, retries included.
     """
 
     def __init__(
@@ -106,7 +129,9 @@ class RxScaleClient:
         self.config = config or ClientConfig.from_settings()
         if not (self.config.base_url and self.config.api_key):
             raise RxScaleInvalidRequest("RxScale API not configured (local-only mode).")
-        self._before_request = before_request
+        self._before_request = (
+            before_request if before_request is not None else self.config.before_request
+        )
         prefix = "/" + self.config.prefix.strip("/")
         self._http = httpx.Client(
             base_url=self.config.base_url.rstrip("/") + prefix + "/",
@@ -243,18 +268,46 @@ class RxScaleClient:
         params = dict(params or {})
         if self.config.pharmacy_uid and (list_endpoint or self.config.pharmacy_uid_on_all_requests):
             params["pharmacy_uid"] = self.config.pharmacy_uid
-        if self._before_request is not None:
-            self._before_request()
         where = {"method": method, "path": path}
-        try:
-            response = self._http.request(method, path, params=params or None, json=json)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never left: a retry cannot double anything.
-            raise RxScaleTransient(_describe(exc), request_sent=False, **where) from exc
-        except httpx.TransportError as exc:
-            # Read timeouts, dropped connections: RxScale may have acted on it.
-            raise RxScaleTransient(_describe(exc), request_sent=True, **where) from exc
+        retries = max(self.config.rate_limit_retries, 0)
+        for retry in range(retries + 1):
+            if self._before_request is not None:
+                self._before_request()
+            try:
+                response = self._http.request(method, path, params=params or None, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never left: a retry cannot double anything.
+                raise RxScaleTransient(_describe(exc), request_sent=False, **where) from exc
+            except httpx.TransportError as exc:
+                # Read timeouts, dropped connections: RxScale may have acted on it.
+                raise RxScaleTransient(_describe(exc), request_sent=True, **where) from exc
+            if response.status_code != 429 or retry == retries:
+                break
+            pause = backoff_seconds(
+                retry,
+                base=self.config.rate_limit_backoff_seconds,
+                cap=self.config.rate_limit_backoff_max_seconds,
+            )
+            # Worth seeing: despite the shared limiter, something else uses the key or the
+            # margin (RXSCALE_API_RATE_LIMIT_MARGIN_SECONDS) is too small.
+            logger.warning(
+                "RxScale answered 429 to %s %s; retry %d of %d in %.2f s",
+                method,
+                path,
+                retry + 1,
+                retries,
+                pause,
+            )
+            time.sleep(pause)
         return _answer(response, **where)
+
+
+def backoff_seconds(retry: int, *, base: float, cap: float) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2^retry)], retry counting from 0.
+
+    The random spread keeps processes refused in the same second from coming back together.
+    """
+    return random.uniform(0, min(cap, base * 2**retry))
 
 
 def _answer(response: httpx.Response, *, method: str, path: str) -> JsonObject:

@@ -8,7 +8,8 @@ validation errors, whose format is not documented.
 Which class tells the caller what to do next:
 - RxScaleAuthError: fix the key or its permissions; retrying will not help.
 - RxScaleConflict (and its subclasses): RxScale refused this request; retrying will not help.
-- RxScaleRateLimited: back off and try again.
+- RxScaleRateLimited: back off and try again (the client has already retried a 429 a few
+  times; RxScaleRateLimitTimeout means our own shared limiter found no slot and nothing was sent).
 - RxScaleTransient: try again later; `request_sent` says whether RxScale may have acted.
 - RxScaleInvalidRequest: refused locally, nothing was sent.
 """
@@ -87,7 +88,15 @@ class RxScaleUnprocessable(RxScaleConflict):
 
 
 class RxScaleRateLimited(RxScaleError):
-    """429. RxScale documents no Retry-After header: the caller chooses the backoff."""
+    """429 after the client's own retries. RxScale documents no Retry-After header."""
+
+
+class RxScaleRateLimitTimeout(RxScaleRateLimited):
+    """Our shared limiter (rxscale/ratelimit.py) found no free slot before the deadline.
+
+    Nothing was sent. A subclass of RxScaleRateLimited because the caller's answer is the same:
+    back off and try later.
+    """
 
 
 class RxScaleTransient(RxScaleError):

@@ -29,12 +29,16 @@ __all__ = ["Fault", "RecordedRequest", "RxScaleStandin"]
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """An API request the stand-in answered (faults without effect are not recorded)."""
+    """An API request the stand-in answered (faults without effect are not recorded).
+
+    `received_at` is the stand-in's clock (the rate limiter's) when the request came in.
+    """
 
     method: str
     path: str
     body: bytes
     status: int
+    received_at: float
 
 
 class RxScaleStandin:
@@ -59,6 +63,7 @@ class RxScaleStandin:
         self.stock_field = stock_field
         self.external_id_field = external_id_field
         self.faults = FaultPlan()
+        self.clock = clock
         self.limiter = RateLimiter(per_second=per_second, per_minute=per_minute, clock=clock)
         self.webhooks: WebhookSender | None = None
         if webhook_url:
@@ -171,9 +176,9 @@ class RxScaleStandin:
 
     # Observation ---------------------------------------------------------------------------
 
-    def record(self, method: str, path: str, body: bytes, status: int) -> None:
+    def record(self, method: str, path: str, body: bytes, status: int, received_at: float) -> None:
         with self._requests_lock:
-            self._requests.append(RecordedRequest(method, path, body, status))
+            self._requests.append(RecordedRequest(method, path, body, status, received_at))
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -182,7 +187,13 @@ class RxScaleStandin:
 
     def requests_log(self) -> list[dict[str, Any]]:
         return [
-            {"method": r.method, "path": r.path, "status": r.status, "body": r.body.decode()}
+            {
+                "method": r.method,
+                "path": r.path,
+                "status": r.status,
+                "body": r.body.decode(),
+                "received_at": r.received_at,
+            }
             for r in self.requests
         ]
 

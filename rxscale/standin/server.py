@@ -56,6 +56,7 @@ class StandinHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         standin = self.server.standin
+        received_at = standin.clock()
         url = urlsplit(self.path)
         body = self._read_body()
         if body is None:
@@ -71,7 +72,7 @@ class StandinHandler(BaseHTTPRequestHandler):
             status, answer = self._api(method, url.path, parse_qs(url.query), body)
         except Refusal as exc:
             status, answer = exc.status, exc.body
-        standin.record(method, url.path, body, status)
+        standin.record(method, url.path, body, status, received_at)
         if fault is not None:
             self._fault(fault)  # it took effect, and the caller never hears so
             return

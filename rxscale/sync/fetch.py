@@ -1,9 +1,10 @@
 """Reading RxScale's API for the sync: pages, paced requests, a few retries.
 
-The client tries each request once (rxscale/client.py); reads are safe to repeat, so the sync
-retries a rate-limited or transient answer a few times before it gives up on that request.
-Requests are paced below RxScale's documented 10/s (rate-limits.md), leaving room for the
-outbox's commands.
+The client waits for the shared rate limit and retries a 429 itself (rxscale/client.py,
+rxscale/ratelimit.py); it does not retry other errors. Reads are safe to repeat, so the sync
+retries a transient answer (and a 429 the client gave up on) a few times before it gives up
+on that request. Its own requests are paced further below RxScale's documented 10/s
+(rate-limits.md), so that the outbox's commands still find free slots while a sync runs.
 """
 
 import logging

@@ -26,7 +26,8 @@ def test_the_eleventh_request_in_a_second_is_rate_limited_without_retry_after():
     clock = StillClock()
     with RxScaleStandin(api_key=API_KEY, clock=clock) as standin:
         standin.seed_from_samples(orders=1)
-        with make_client(standin) as client:
+        # No 429 retries: this is about the stand-in's limit (retries: test_rate_limit.py).
+        with make_client(standin, rate_limit_retries=0) as client:
             for _ in range(10):
                 client.get_order(UID)
 
@@ -53,12 +54,13 @@ def test_the_minute_window_holds_600():
     assert limiter.allow()
 
 
-def test_an_injected_429_is_rate_limited(standin, client):
+def test_an_injected_429_is_rate_limited(standin):
     standin.faults.inject(Fault("rate_limit"))
 
-    with pytest.raises(RxScaleRateLimited):
-        client.get_order(UID)
-    assert client.get_order(UID)["uid"] == UID
+    with make_client(standin, rate_limit_retries=0) as client:
+        with pytest.raises(RxScaleRateLimited):
+            client.get_order(UID)
+        assert client.get_order(UID)["uid"] == UID
 
 
 def test_a_500_is_transient_and_the_next_request_succeeds(standin, client):
