@@ -28,10 +28,20 @@ def connect(settings, standin: RxScaleStandin) -> None:
 
 def order_known_to_both(client, standin: RxScaleStandin, status="waiting for pharmacy") -> None:
     """RxScale holds the order; its created webhook reached us (signed, over HTTP)."""
-    standin.seed_from_samples(orders=1, status=status)
-    body = build_payload("pharmacy_order_created", uid=UID, status=status)
-    body["data"]["updated_at"] = standin.store.order(UID)["updated_at"]
-    post(client, body)
+    orders_known_to_both(client, standin, 1, status=status)
+
+
+def orders_known_to_both(
+    client, standin: RxScaleStandin, count: int, status="waiting for pharmacy"
+) -> list[str]:
+    """`po-standin-1…count`, held by RxScale and delivered to us; returns their uids."""
+    standin.seed_from_samples(orders=count, status=status)
+    uids = [f"po-standin-{number}" for number in range(1, count + 1)]
+    for uid in uids:
+        body = build_payload("pharmacy_order_created", uid=uid, status=status)
+        body["data"]["updated_at"] = standin.store.order(uid)["updated_at"]
+        post(client, body)
+    return uids
 
 
 def one_pharmacist_with_the_original(settings, user) -> None:
