@@ -246,6 +246,13 @@ WORK_QUEUE_RETRY_BASE_SECONDS = env.float("WORK_QUEUE_RETRY_BASE_SECONDS", defau
 WORK_QUEUE_RETRY_MAX_SECONDS = env.float("WORK_QUEUE_RETRY_MAX_SECONDS", default=300.0)
 WORK_QUEUE_POLL_SECONDS = env.float("WORK_QUEUE_POLL_SECONDS", default=1.0)
 WORK_QUEUE_BATCH = env.int("WORK_QUEUE_BATCH", default=50)
+# Workers give way to a burst of intake: while more deliveries than this arrive per second,
+# they leave new rows for a moment (a row waits at most WORK_QUEUE_YIELD_MAX_SECONDS), so that
+# acknowledging RxScale keeps the CPU where workers and web server share cores. The backlog is
+# durable and drained after the burst, in batches that mark superseded snapshots stale. 0: off
+# (workers on cores of their own).
+WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND = env.int("WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND", default=50)
+WORK_QUEUE_YIELD_MAX_SECONDS = env.float("WORK_QUEUE_YIELD_MAX_SECONDS", default=10.0)
 
 LOW_STOCK_THRESHOLD_DEFAULT = env.int("LOW_STOCK_THRESHOLD_DEFAULT", default=5)
 

@@ -1,11 +1,13 @@
 """Read queries about the inbox, for the people who look after it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Min
+from django.utils import timezone
 
-from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery
+from rxscale.inbox.models import PENDING_STATUSES, WebhookDelivery, pending_deliveries
 
 Status = WebhookDelivery.Status
 
@@ -43,3 +45,19 @@ def inbox_health() -> InboxHealth:
         waiting=per_status.get(Status.RECEIVED, 0),
         oldest_pending_at=oldest,
     )
+
+
+def intake_is_busy() -> bool:
+    """A burst is arriving (more than WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND deliveries in the
+    last second) and no due row has waited WORK_QUEUE_YIELD_MAX_SECONDS yet: a worker should
+    give the acknowledgements the CPU for now. Two index range reads, at most one second's
+    deliveries counted."""
+    per_second = settings.WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND
+    if per_second <= 0:
+        return False
+    now = timezone.now()
+    recent = WebhookDelivery.objects.filter(received_at__gte=now - timedelta(seconds=1))
+    if recent[:per_second].count() < per_second:
+        return False
+    waited = now - timedelta(seconds=settings.WORK_QUEUE_YIELD_MAX_SECONDS)
+    return not pending_deliveries().filter(next_attempt_at__lte=waited).exists()

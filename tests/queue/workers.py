@@ -40,6 +40,8 @@ def start_worker(*args: str, **env: str) -> subprocess.Popen:
         "WORK_QUEUE_LEASE_SECONDS": str(LEASE_SECONDS),
         "WORK_QUEUE_POLL_SECONDS": "0.1",
         "WORK_QUEUE_RETRY_BASE_SECONDS": "0",
+        # Tests post bursts and wait for them: no giving way to intake here (test_yield.py).
+        "WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND": "0",
         "LOG_LEVEL": "WARNING",
         **env,
     }

@@ -21,10 +21,13 @@ from django.db import connection
 from common.tasks_backend import WORK_QUEUE_CHANNEL
 from common.workqueue import worker_identity
 from rxscale.inbox.batches import inbox_process_due
+from rxscale.inbox.selectors import intake_is_busy
 from rxscale.outbox.sending import outbox_send_due
 from rxscale.sync.runs import SyncSchedule
 
 logger = logging.getLogger(__name__)
+# How long a worker waits before it looks again while intake is busy.
+YIELD_SECONDS = 0.2
 
 
 class Command(BaseCommand):
@@ -52,6 +55,11 @@ class Command(BaseCommand):
         while not self._stopping:
             self._sync_if_due(schedule)
             try:
+                if intake_is_busy():
+                    # A burst is arriving: leave the CPU to the acknowledgements for a moment.
+                    outbox_send_due(worker_id=worker_id, limit=batch)
+                    time.sleep(YIELD_SECONDS)
+                    continue
                 claimed = inbox_process_due(worker_id=worker_id, limit=batch)
                 claimed += outbox_send_due(worker_id=worker_id, limit=batch)
             except Exception:
