@@ -3,9 +3,10 @@
 In a database of its own (`<bench db>_screens`, recreated and dropped like the main one), the
 data is written in bulk (screens_data.py, seconds instead of an hour of webhooks). A gunicorn
 of its own (the production setup of servers.py, same workers and threads) serves it with
-`BENCH_SERVER_TIMING=true`, which adds per response the server time (`Server-Timing`:
+`BENCH_SERVER_TIMING=true`, which adds per response the server time (`Server-Timing` app:
 from the outermost middleware in to the response out, so the network and gunicorn's parsing
-are not in it) and the number of SQL statements (`X-Bench-Queries`: session and user included).
+are not in it; db: the part spent waiting for SQL) and the number of SQL statements
+(`X-Bench-Queries`: session and user included).
 One client logged in as a Pharmacy admin requests every page in turn, round after round, so
 that a noisy moment hits all pages alike; each round-trip is recorded too (loopback, for
 comparison). Targets (issue 9): list pages p50 < 50 ms and p95 < 100 ms, order and SKU page
@@ -20,7 +21,10 @@ import sys
 import time
 import urllib.parse
 
-from scripts.bench import servers
+import psycopg
+
+from scripts.bench import noise, servers
+from scripts.bench.intake import NOISY_PERCENT
 from scripts.bench.report import CORRECTNESS, ScenarioResult
 from scripts.bench.screens_data import SEARCH_SURNAME
 
@@ -83,13 +87,30 @@ class Session:
         if response.status != 302 or "sessionid" not in self.cookies:
             raise RuntimeError(f"bench login failed: {response.status}")
 
-    def measure(self, path: str) -> tuple[int, float, float, int]:
-        """(status, server ms, round-trip ms, statements)."""
+    def measure(self, path: str) -> tuple[int, float, float, int, float]:
+        """(status, server ms, round-trip ms, statements, ms waiting for SQL)."""
         response, _, elapsed = self.request("GET", path)
-        timing = response.headers.get("Server-Timing", "")
-        match = re.search(r"dur=([0-9.]+)", timing)
-        server = float(match.group(1)) if match else float("nan")
-        return response.status, server, elapsed, int(response.headers.get("X-Bench-Queries", -1))
+        timing = dict(re.findall(r"(\w+);dur=([0-9.]+)", response.headers.get("Server-Timing", "")))
+        server, sql = float(timing.get("app", "nan")), float(timing.get("db", "nan"))
+        statements = int(response.headers.get("X-Bench-Queries", -1))
+        return response.status, server, elapsed, statements, sql
+
+
+class _CpuMeter(noise.CpuMeter):
+    """noise.CpuMeter, with the screens database's PostgreSQL backends counted as ours."""
+
+    def __init__(self, db_name: str):
+        self.db_name = db_name
+        super().__init__()
+
+    def _ours_ticks(self) -> dict[int, int]:
+        ticks = noise.CpuMeter._ours_ticks()
+        with psycopg.connect(servers.PG_ADMIN) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.db_name]
+            ).fetchall()
+        ticks.update({pid: stat[1] for (pid,) in rows if (stat := noise._stat(pid))})
+        return ticks
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -123,11 +144,25 @@ def run(ctx) -> ScenarioResult:
         )
         with servers.Processes(env, log_dir=servers.BENCH_DIR / "logs" / "screens") as procs:
             port = procs.start_web(workers=config.web_workers, threads=config.web_threads)
+            meter = _CpuMeter(db_name)
             _measure(result, Session(port), config)
+            _noise(result, meter.stop())
     finally:
         if not ctx.keep_db:
             servers.database_drop(db_name, media=False)
     return result
+
+
+def _noise(result: ScenarioResult, cpu: dict) -> None:
+    if not cpu:
+        return
+    others = cpu["others_share"] * 100
+    result.figure("CPU taken by other processes while timed", [others], "%", 0)
+    if others > NOISY_PERCENT:
+        result.notes.append(
+            f"NOISY: other processes used {others:.0f}% of the machine's CPU while the pages "
+            "were timed; every page is slower by about as much. Re-run on a quiet machine."
+        )
 
 
 def _measure(result: ScenarioResult, session: Session, config) -> None:
@@ -138,19 +173,22 @@ def _measure(result: ScenarioResult, session: Session, config) -> None:
     ]
     server = {label: [] for label, _, _ in pages}
     trip = {label: [] for label, _, _ in pages}
+    sql = {label: [] for label, _, _ in pages}
     statements, statuses = {}, {}
     for round_ in range(config.screen_warmup + config.screen_requests):
         for label, path, _kind in pages:
-            status, ms, elapsed, queries = session.measure(path)
+            status, ms, elapsed, queries, waited = session.measure(path)
             statuses.setdefault(label, set()).add(status)
             statements.setdefault(label, set()).add(queries)
             if round_ >= config.screen_warmup:
                 server[label].append(ms)
                 trip[label].append(elapsed)
+                sql[label].append(waited)
     for label, _path, kind in pages:
         p50, p95 = statistics.median(server[label]), _percentile(server[label], 0.95)
         result.figure(f"{label}: server p50", [p50], "ms")
         result.figure(f"{label}: server p95", [p95], "ms")
+        result.figure(f"{label}: of which SQL p50", [statistics.median(sql[label])], "ms")
         result.figure(f"{label}: round trip p50", [statistics.median(trip[label])], "ms")
         result.figure(f"{label}: SQL statements", [max(statements[label])], "", digits=0)
         p50_limit, p95_limit = TARGETS[kind]
@@ -168,5 +206,6 @@ def _measure(result: ScenarioResult, session: Session, config) -> None:
     result.details = {
         "server_ms": server,
         "round_trip_ms": trip,
+        "sql_ms": sql,
         "statements": {k: sorted(v) for k, v in statements.items()},
     }
