@@ -258,6 +258,9 @@ LOW_STOCK_THRESHOLD_DEFAULT = env.int("LOW_STOCK_THRESHOLD_DEFAULT", default=5)
 
 # Only the bench harness (scripts/bench) sets this: it mounts the floor endpoint `bench/floor`.
 BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
+# Only the bench harness sets this: server time and statements per request in headers.
+if env.bool("BENCH_SERVER_TIMING", default=False):
+    MIDDLEWARE = ["config.bench_timing.server_timing_middleware", *MIDDLEWARE]
 
 # `immediate`: each delivery is applied inline, right after its row commits (the embedded
 # default). `workers`: the request only stores the row and wakes the queue workers

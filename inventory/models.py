@@ -103,6 +103,26 @@ class PharmacySku(RxScaleSyncFields):
         return None if self.price is None else Decimal(self.price) / 100
 
 
+class OpenOrderAmount(models.Model):
+    """A database view: per pharmacy SKU, the sum of item amounts over open orders (not
+    completed, cancelled or deleted). On PostgreSQL it sums the trigger-maintained deltas
+    (pharmacy_orders/counters.py), on SQLite it adds up the items. A SKU no open order
+    reserves has no row."""
+
+    pharmacy_sku = models.OneToOneField(
+        PharmacySku,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="open_orders",
+    )
+    amount = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "inventory_openorderamount"
+
+
 # Fields of a pharmacy SKU whose changes the ledger records, in display order.
 LEDGER_FIELDS = (
     "stock",

@@ -15,11 +15,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -114,14 +111,6 @@ def pharmacy_skus_with_figures() -> QuerySet[PharmacySku]:
     - `is_oversold`, `is_out_of_stock`, `is_low_stock`, `is_mismatch`: the status filters' own
       conditions, so badges, CSV and filters never disagree.
     """
-    open_amount = (
-        open_order_items()
-        .filter(pharmacy_sku=OuterRef("pk"))
-        .order_by()
-        .values("pharmacy_sku")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     return (
         PharmacySku.objects.select_related("sku__product")
         .annotate(
@@ -130,10 +119,9 @@ def pharmacy_skus_with_figures() -> QuerySet[PharmacySku]:
                 Value(settings.LOW_STOCK_THRESHOLD_DEFAULT),
                 output_field=IntegerField(),
             ),
+            # A view (inventory.models.OpenOrderAmount), joined once, not a subquery per SKU.
             open_order_amount=Coalesce(
-                Subquery(open_amount, output_field=IntegerField()),
-                Value(0),
-                output_field=IntegerField(),
+                F("open_orders__amount"), Value(0), output_field=IntegerField()
             ),
         )
         .annotate(reserved_difference=F("reserved_amount") - F("open_order_amount"))

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from common.pagination import CountedPaginator
 from inventory import selectors
 from inventory.forms import InventoryFilterForm, StockAdjustmentForm, ThresholdForm
 from inventory.models import PharmacySku
@@ -26,18 +27,6 @@ from inventory.services import (
 )
 
 LEDGER_PAGE_SIZE = 50
-
-
-class _CountedPaginator(Paginator):
-    """A paginator told its count, when the status counts query has already computed it."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:
-        return self._known_count
 
 
 def _filters(request: HttpRequest) -> tuple[InventoryFilterForm, dict]:
@@ -53,7 +42,7 @@ def pharmacy_sku_list(request: HttpRequest) -> HttpResponse:
         status=values["status"], search=values["q"], sort=values["sort"]
     )
     counts = selectors.pharmacy_sku_status_counts(search=values["q"])
-    page = _CountedPaginator(
+    page = CountedPaginator(
         pharmacy_skus, values["per_page"], count=counts[values["status"] or "all"]
     ).get_page(request.GET.get("page"))
     status_tabs = [

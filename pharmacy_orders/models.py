@@ -6,17 +6,22 @@ it) and stays importable from here.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
 from common.converters import uid_validator
 from common.sync_state import RxScaleSyncFields
+from pharmacy_orders.counters import OpenAmountDelta, OrderCountDelta
 from pharmacy_orders.models_gates import PaperOriginalReceipt, PharmacistRelease
 from pharmacy_orders.statuses import OrderStatus
+from pharmacy_orders.worklist_order import NEEDS_WORK, ORDER_LIST_ORDER
 
 __all__ = [
     "AuditEntry",
     "OrderItem",
     "OrderConflict",
     "OrderNote",
+    "OrderCountDelta",
+    "OpenAmountDelta",
     "OrderPrescription",
     "OrderShopShippingMethod",
     "OrderStatusChange",
@@ -127,7 +132,19 @@ class PharmacyOrder(RxScaleSyncFields):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["-priority", "rx_created_at"], name="order_worklist_idx")]
+        indexes = [
+            # "All": every order in list order.
+            models.Index(*ORDER_LIST_ORDER, name="order_list_idx"),
+            # "Needs work" (the default view): a partial index, small as the open work.
+            models.Index(*ORDER_LIST_ORDER, name="order_needs_work_idx", condition=NEEDS_WORK),
+            # One status tab: its orders in list order.
+            models.Index(
+                F("status"),
+                *ORDER_LIST_ORDER,
+                name="order_status_tab_idx",
+                condition=Q(rx_deleted_at__isnull=True),
+            ),
+        ]
         permissions = [
             ("work_order", "Can claim, annotate and move orders on"),
             ("view_prescription_pdf", "Can view prescription PDFs"),
@@ -174,6 +191,8 @@ class OrderShopShippingMethod(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The worklist's dropdown reads the distinct uids off this index (a skip scan).
+        indexes = [models.Index(fields=["uid", "display_name"], name="shop_method_uid_name_idx")]
 
 
 class ShippingMethodMapping(models.Model):
@@ -281,6 +300,11 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        # The trail filtered by action or by user, newest first, without sorting.
+        indexes = [
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_time_idx"),
+            models.Index(fields=["user", "-created_at", "-id"], name="audit_user_time_idx"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

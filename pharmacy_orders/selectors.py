@@ -4,25 +4,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     Exists,
-    F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.sync_state import SyncState
+from pharmacy_orders.counters import counters_maintained
 from pharmacy_orders.models import (
     AuditEntry,
+    OrderCountDelta,
     OrderItem,
     OrderPrescription,
     OrderShopShippingMethod,
@@ -34,6 +40,7 @@ from pharmacy_orders.models import (
     PharmacyOrder,
     ShippingMethodMapping,
 )
+from pharmacy_orders.worklist_order import NEEDS_WORK, ORDER_LIST_ORDER, ORDER_RECEIVED_AT
 
 S = OrderStatus
 
@@ -46,6 +53,9 @@ WORKLIST_STATUSES = [
     S.READY_FOR_PICKUP,
 ]
 
+
+# A worklist row's `stock_warning`: the worst of its items (None: nothing to say).
+STOCK_OVERSOLD, STOCK_OUT = 0, 1
 
 # Tabs: the default "needs work", then every status, then everything.
 TAB_NEEDS_WORK = ""
@@ -67,6 +77,14 @@ class WorklistFilters:
     q: str = ""
 
 
+def _narrowed(filters: WorklistFilters) -> bool:
+    """Whether any filter other than the status tab applies."""
+    return bool(
+        filters.pharmacy or filters.prepaid or filters.shipping or filters.unmapped
+        or filters.q.strip()
+    )  # fmt: skip
+
+
 def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
     """Every filter except the status tab (the tabs count within the other filters)."""
     orders = PharmacyOrder.objects.all()
@@ -86,6 +104,7 @@ def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
         orders = orders.filter(shipping_unmapped=True)
     q = filters.q.strip()
     if q:
+        # icontains: on PostgreSQL UPPER(column) LIKE, served by the trigram indexes (0007).
         orders = orders.filter(
             Q(name__icontains=q)
             | Q(shop_order_name__icontains=q)
@@ -98,9 +117,13 @@ def _filtered_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
 
 # An order RxScale deleted has no work left: only the "All" tab lists it (with a badge).
 NOT_DELETED = Q(rx_deleted_at__isnull=True)
-# A status RxScale did not document is stored as sent (tolerant reader); nobody knows what the
+# NEEDS_WORK (worklist_order.py): not deleted, and neither init, completed nor cancelled. A
+# status RxScale did not document is stored as sent (tolerant reader); nobody knows what the
 # order needs, so it stays on "Needs work" where staff see it, not only under "All".
-NEEDS_WORK = Q(status__in=WORKLIST_STATUSES) | ~Q(status__in=S.values)
+
+
+def _needs_work(status: str) -> bool:
+    return status in WORKLIST_STATUSES or status not in S.values
 
 
 def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyOrder]:
@@ -110,65 +133,86 @@ def _tab_filter(orders: QuerySet[PharmacyOrder], tab: str) -> QuerySet[PharmacyO
         return orders.filter(NOT_DELETED, NEEDS_WORK, AWAITING_ORIGINAL)
     if tab in TAB_STATUSES:
         return orders.filter(NOT_DELETED, status=tab)
-    return orders.filter(NOT_DELETED, NEEDS_WORK)
+    return orders.filter(NEEDS_WORK)
 
 
 def worklist_orders(filters: WorklistFilters) -> QuerySet[PharmacyOrder]:
     """The worklist rows: priority first (higher first), then the oldest order first.
 
     Everything a row shows is annotated in the same query (counts and warnings as
-    subqueries), so the number of queries does not depend on the page size.
+    subqueries), so the number of queries does not depend on the page size. The order is
+    an index's (worklist_order.py), so PostgreSQL reads a page off it and evaluates the
+    per-row subqueries for that page's rows only.
     """
     items = OrderItem.objects.filter(order=OuterRef("pk"))
     item_count = items.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]
+    stock_warning = (
+        items.order_by()
+        .values("order")
+        .annotate(
+            w=Min(
+                Case(
+                    When(pharmacy_sku__available__lt=0, then=Value(STOCK_OVERSOLD)),
+                    When(pharmacy_sku__stock__lte=0, then=Value(STOCK_OUT)),
+                )
+            )
+        )
+        .values("w")[:1]
+    )
     first_method = OrderShopShippingMethod.objects.filter(order=OuterRef("pk")).order_by("id")
     long_ago = timezone.now() - timedelta(minutes=settings.RXSCALE_OUTBOX_LONG_PENDING_MINUTES)
     return (
         _tab_filter(_filtered_orders(filters), filters.tab)
         .select_related("pharmacy", "claimed_by")
         .annotate(
-            received_at=Coalesce("rx_created_at", "first_received_at"),
+            received_at=ORDER_RECEIVED_AT,
             item_count=Coalesce(Subquery(item_count, output_field=IntegerField()), Value(0)),
             # Oversold: RxScale reserved more than the stock, so some order cannot be filled.
             # Out of stock means nothing on hand; available 0 alone is normal (this order's own
-            # reservation can use the last unit), so it is not flagged here.
-            has_oversold_item=Exists(items.filter(pharmacy_sku__available__lt=0)),
-            has_out_of_stock_item=Exists(items.filter(pharmacy_sku__stock__lte=0)),
+            # reservation can use the last unit), so it is not flagged here. One correlated
+            # aggregate (not EXISTS, which PostgreSQL turns into a hash of every item).
+            stock_warning=Subquery(stock_warning, output_field=IntegerField()),
             shop_shipping_method_name=Subquery(first_method.values("display_name")[:1]),
             sync_long_pending=Q(sync_state=SyncState.PENDING, sync_pending_since__lt=long_ago),
             awaiting_original=Q(prepaid=True)
             & ~Exists(PaperOriginalReceipt.objects.filter(order=OuterRef("pk"))),
         )
-        .order_by("-priority", F("received_at").asc(nulls_last=True), "id")
+        .order_by(*ORDER_LIST_ORDER)
     )
 
 
 def worklist_tab_counts(filters: WorklistFilters) -> dict[str, int]:
-    """Order counts per tab within the non-status filters, in one grouped query."""
-    rows = (
-        _filtered_orders(filters)
-        .order_by()
-        .values("status")
-        .annotate(
-            n=Count("id"),
-            live=Count("id", filter=NOT_DELETED),
-            awaiting=Count("id", filter=NOT_DELETED & AWAITING_ORIGINAL),
+    """Order counts per tab within the non-status filters, in one query.
+
+    Unfiltered (the default view and the status tabs), on PostgreSQL: the sums of the
+    trigger-kept deltas (counters.py), a few dozen rows whatever the number of orders.
+    Filtered (a search narrows to few rows), or on SQLite: grouped counts of the orders.
+    """
+    if counters_maintained() and not _narrowed(filters):
+        rows = (
+            OrderCountDelta.objects.order_by()
+            .values("status")
+            .annotate(total=Sum("n"), live=Sum("n", filter=Q(deleted=False)))
         )
-    )
-    per_status, total, awaiting = {}, 0, 0
+    else:
+        rows = (
+            _filtered_orders(filters)
+            .order_by()
+            .values("status")
+            .annotate(total=Count("id"), live=Count("id", filter=NOT_DELETED))
+        )
+    per_status, total = {}, 0
     for row in rows:
-        per_status[row["status"]] = row["live"]
-        total += row["n"]
-        if row["status"] in WORKLIST_STATUSES or row["status"] not in S.values:
-            awaiting += row["awaiting"]
+        per_status[row["status"]] = row["live"] or 0
+        total += row["total"] or 0
     counts = {status: per_status.get(status, 0) for status in TAB_STATUSES}
-    counts[TAB_NEEDS_WORK] = sum(
-        n
-        for status, n in per_status.items()
-        if status in WORKLIST_STATUSES or status not in S.values
-    )
+    counts[TAB_NEEDS_WORK] = sum(n for status, n in per_status.items() if _needs_work(status))
     counts[TAB_ALL] = total
-    counts[TAB_AWAITING_ORIGINAL] = awaiting
+    # Paper orders still waiting for their original: few, and found through the needs-work
+    # index; counted directly (no trigger keeps this one).
+    counts[TAB_AWAITING_ORIGINAL] = (
+        _filtered_orders(filters).filter(NEEDS_WORK, AWAITING_ORIGINAL).count()
+    )
     return counts
 
 
@@ -176,14 +220,26 @@ def pharmacy_choices() -> list[tuple[str, str]]:
     return [(p.uid, str(p)) for p in Pharmacy.objects.order_by("display_name", "uid")]
 
 
+# The distinct shop shipping methods by walking the (uid, display_name) index: one probe per
+# method (a "skip scan"), not a scan of a row per order. Plain SQL both databases run.
+_SHIPPING_METHODS_SQL = """
+WITH RECURSIVE methods(uid) AS (
+    SELECT MIN(uid) FROM pharmacy_orders_ordershopshippingmethod
+    UNION ALL
+    SELECT (SELECT MIN(uid) FROM pharmacy_orders_ordershopshippingmethod WHERE uid > m.uid)
+    FROM methods m WHERE m.uid IS NOT NULL
+)
+SELECT m.uid, (SELECT MAX(display_name) FROM pharmacy_orders_ordershopshippingmethod s
+               WHERE s.uid = m.uid)
+FROM methods m WHERE m.uid IS NOT NULL
+"""
+
+
 def shipping_method_choices() -> list[tuple[str, str]]:
-    rows = (
-        OrderShopShippingMethod.objects.order_by()
-        .values("uid")
-        .annotate(name=Max("display_name"))
-        .order_by("name", "uid")
-    )
-    return [(row["uid"], row["name"] or row["uid"]) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(_SHIPPING_METHODS_SQL)
+        rows = cursor.fetchall()
+    return sorted(((uid, name or uid) for uid, name in rows), key=lambda r: (r[1], r[0]))
 
 
 # --- Order page ------------------------------------------------------------------------------
@@ -364,5 +420,19 @@ def audit_entries(*, order_uid: str = "", username: str = "", action: str = ""):
     return entries.order_by("-created_at", "-id")
 
 
+# The distinct actions off the action index, one probe each (see _SHIPPING_METHODS_SQL).
+_AUDIT_ACTIONS_SQL = """
+WITH RECURSIVE actions(action) AS (
+    SELECT MIN(action) FROM pharmacy_orders_auditentry
+    UNION ALL
+    SELECT (SELECT MIN(action) FROM pharmacy_orders_auditentry WHERE action > a.action)
+    FROM actions a WHERE a.action IS NOT NULL
+)
+SELECT action FROM actions WHERE action IS NOT NULL ORDER BY action
+"""
+
+
 def audit_action_choices() -> list[str]:
-    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(_AUDIT_ACTIONS_SQL)
+        return [action for (action,) in cursor.fetchall()]

@@ -11,12 +11,12 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import CountedPaginator, UncountedPaginator
 from pharmacy_orders.forms import (
     AuditFilterForm,
     ClaimForm,
@@ -86,8 +86,10 @@ def _money(cents: int | None, currency: str = "") -> str:
 def worklist(request: HttpRequest) -> HttpResponse:
     form = WorklistFilterForm(request.GET)
     filters = form.filters()
-    page = Paginator(worklist_orders(filters), form.page_size()).get_page(request.GET.get("page"))
     counts = worklist_tab_counts(filters)
+    page = CountedPaginator(
+        worklist_orders(filters), form.page_size(), count=counts[filters.tab]
+    ).get_page(request.GET.get("page"))
     tabs = [
         (TAB_NEEDS_WORK, "Needs work", counts[TAB_NEEDS_WORK]),
         (TAB_AWAITING_ORIGINAL, "Awaiting original", counts[TAB_AWAITING_ORIGINAL]),
@@ -378,5 +380,6 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         username=data.get("user", ""),
         action=data.get("action", ""),
     )
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    # Newer/older pages, no total: counting a trail that only grows would scan it all.
+    page = UncountedPaginator(entries, 100).get_page(request.GET.get("page"))
     return render(request, "pharmacy_orders/audit.html", {"form": form, "page": page})

@@ -11,8 +11,10 @@ Scenarios (run in this order; each starts or stops the processes it needs):
                N workers, final-state check
   big_payload  one delivery with a 20 MB PDF: latency, peak memory of intake and processing
   queries      SQL queries per order delivery on the worker path, and per acknowledgement
-To add one (the screens at 100,000 orders, the outbox): a function `run(ctx) -> ScenarioResult`
-in a module of this package, named in SCENARIOS.
+  screens      the staff pages at 100,000 orders, 300,000 items and 5,000 SKUs (a database and
+               a gunicorn of their own): server time p50/p95 and SQL statements per page
+To add one (the outbox): a function `run(ctx) -> ScenarioResult` in a module of this package,
+named in SCENARIOS.
 """
 
 import argparse
@@ -45,19 +47,32 @@ class Config:
     drain_timeout: float = 600.0
     db_name: str = "pharmacy_bench"
     log_level: str = "INFO"
+    screen_orders: int = 100_000  # items: 3 per order
+    screen_skus: int = 5_000
+    screen_warmup: int = 5  # rounds over every page, not timed
+    screen_requests: int = 60  # timed rounds: requests per page
 
 
 SMOKE = Config(
     deliveries=200, runs=1, orders=30, skus=10, big_pdf_size=2_000_000, big_runs=1,
-    query_updates=2, drain_timeout=60.0,
+    query_updates=2, drain_timeout=60.0, screen_orders=300, screen_skus=30, screen_warmup=1,
+    screen_requests=5,
 )  # fmt: skip
 
 
 class Context:
     """What a scenario gets: the config, the app's environment, the processes."""
 
-    def __init__(self, config: Config, env: dict[str, str], processes: servers.Processes):
+    def __init__(
+        self,
+        config: Config,
+        env: dict[str, str],
+        processes: servers.Processes,
+        *,
+        keep_db: bool = False,
+    ):
         self.config, self.env, self.processes = config, env, processes
+        self.keep_db = keep_db
 
     @property
     def port(self) -> int:
@@ -74,6 +89,7 @@ SCENARIOS = {
     "intake": "scripts.bench.intake:run",
     "big_payload": "scripts.bench.processing:run_big_payload",
     "queries": "scripts.bench.processing:run_queries",
+    "screens": "scripts.bench.screens:run",
 }
 
 
@@ -100,7 +116,8 @@ def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
         "--no-paused", action="store_true", help="skip the bursts with the workers paused"
     )
     for name in ("deliveries", "runs", "orders", "skus", "pdf_size", "clients", "workers",
-                 "web_workers", "web_threads", "big_pdf_size"):  # fmt: skip
+                 "web_workers", "web_threads", "big_pdf_size", "screen_orders", "screen_skus",
+                 "screen_requests"):  # fmt: skip
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
     args = parser.parse_args(argv)
     config = SMOKE if args.smoke else Config()
@@ -139,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     broken = False
     try:
         with servers.Processes(env, log_dir=servers.BENCH_DIR / "logs") as processes:
-            context = Context(config, env, processes)
+            context = Context(config, env, processes, keep_db=args.keep_db)
             for name in chosen:
                 print(f"bench: {name} …", flush=True)
                 try:

@@ -54,26 +54,26 @@ def bench_env(db_name: str, *, conn_max_age: int, log_level: str) -> dict[str, s
     }
 
 
-def database_reset(db_name: str) -> str:
-    """Drop and recreate the bench database; return the server's version."""
+def database_reset(db_name: str, *, media: bool = True) -> str:
+    """Drop and recreate the bench database (and its media folder unless `media` is false: a
+    second database, as the screens scenario's, shares it); return the server's version."""
     if not _BENCH_DB_NAME.match(db_name):
         raise SystemExit(f"refusing to drop {db_name!r}: the bench database's name needs 'bench'")
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db_name}"')
         version = conn.execute("SHOW server_version").fetchone()[0]
-    media = BENCH_DIR / "media"
-    if media.is_dir():
-        shutil.rmtree(media)
+    if media and (BENCH_DIR / "media").is_dir():
+        shutil.rmtree(BENCH_DIR / "media")
     return version
 
 
-def database_drop(db_name: str) -> None:
+def database_drop(db_name: str, *, media: bool = True) -> None:
     """Drop the bench database and its media folder (never anything else)."""
     if _BENCH_DB_NAME.match(db_name):
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        if (BENCH_DIR / "media").is_dir():
+        if media and (BENCH_DIR / "media").is_dir():
             shutil.rmtree(BENCH_DIR / "media")
 
 
