@@ -1,15 +1,18 @@
 """Scenario "intake" (with its drain and final-state check), against the floor endpoint.
 
 Per run: one burst to the floor and the same burst to our webhook (alternating which goes
-first), with the workers running as in production. For ours, the drain time runs from the
-first request until no delivery of the burst is pending (polled in the database); the next
+first), with the workers running as in production (they give way to a burst:
+WORK_QUEUE_YIELD_TO_INTAKE_PER_SECOND). The acknowledgement target compares these two. For
+ours, the time until no delivery of the burst is pending is polled in the database; the next
 burst only starts once the last one has drained, so the floor never competes with a backlog.
 A warm-up (every order's first `pharmacy_order_created`, every SKU's first stock event) goes
 to both before any timing, so the measured bursts are updates: the common case.
 
-Diagnostics without a target: per run, one more burst to ours with the workers paused (the
-acknowledgement alone on the CPU; then the workers' throughput on the backlog), and the CPU
-other processes took meanwhile (noise.py), with the ratios per CPU-second the bench used.
+The drain target ("two workers drain a burst in no more time than it took to arrive"): per
+run, one more burst to ours with the workers stopped, then the time two workers take to drain
+that backlog, against the time the burst took to arrive. Diagnostics: the acknowledgement
+with the workers stopped, and the CPU other processes took meanwhile (noise.py), with the
+ratios per CPU-second the bench used.
 """
 
 import statistics
@@ -231,17 +234,13 @@ def _summarise(
     result.figure("burst arrival", values(ours, "seconds"), "s", 2)
     result.figure("drain (first request to all final)", drains, "s", 2)
     result.figure("drain / burst", drain_ratio, "", 2)
+    lags = [d - o["seconds"] for d, o in zip(drains, ours, strict=True) if d is not None]
+    result.figure("all final after the last acknowledgement", lags, "s", 2)
 
     median = statistics.median
     result.target("acks/s ratio to floor", median(ratios) if ratios else None, 0.8, ">=")
-    all_drained = all(d is not None for d in drains)
-    result.target(
-        "drain time / burst time (2 workers)",
-        median(drain_ratio) if drain_ratio and all_drained else None,
-        1.0,
-        "<=",
-        detail="" if all_drained else "a burst did not drain within the timeout",
-    )
+    if not all(d is not None for d in drains):
+        result.target("bursts drained within the timeout", 0, 1, ">=", CORRECTNESS)
     answered = [*checked, *floor]
     bad_answers = sum(
         n for run in answered for code, n in run["statuses"].items() if code != "200"
@@ -266,8 +265,8 @@ def _summarise(
 
 
 def _summarise_paused(result: ScenarioResult, paused: list[dict], floor: list[dict]) -> None:
-    """Diagnostics (no target): the acknowledgement without workers on the CPU, and what two
-    workers do with the backlog it leaves."""
+    """The acknowledgement without workers on the CPU (diagnostic), and the drain target: two
+    workers drain the burst's backlog in no more time than the burst took to arrive."""
     result.figure("ours acks/s, workers paused", [r["acks_per_second"] for r in paused], "1/s", 0)
     result.figure(
         "ratio ours/floor, workers paused",
@@ -285,6 +284,20 @@ def _summarise_paused(result: ScenarioResult, paused: list[dict], floor: list[di
         [r["drain"].get("deliveries_per_second") for r in paused],
         "deliveries/s",
         0,
+    )
+    ratios = [
+        r["drain"]["seconds"] / r["seconds"]
+        for r in paused
+        if r["drain"].get("seconds") and r["seconds"]
+    ]
+    result.figure("backlog drain / burst arrival", ratios, "", 2)
+    drained = len(ratios) == len(paused)
+    result.target(
+        "drain time / burst time (2 workers)",
+        statistics.median(ratios) if ratios and drained else None,
+        1.0,
+        "<=",
+        detail="" if drained else "a backlog did not drain within the timeout",
     )
 
 
