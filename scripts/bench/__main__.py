@@ -11,9 +11,11 @@ Scenarios (run in this order; each starts or stops the processes it needs):
                N workers, final-state check
   big_payload  one delivery with a 20 MB PDF: latency, peak memory of intake and processing
   queries      SQL queries per order delivery on the worker path, and per acknowledgement
+  outbox       1,000 stock adjustments as commands to the RxScale stand-in (10/s, 600/min), sent
+               by 2 workers: commands/s, and each sent exactly once, in order, within the limit
   screens      the staff pages at 100,000 orders, 300,000 items and 5,000 SKUs (a database and
                a gunicorn of their own): server time p50/p95 and SQL statements per page
-To add one (the outbox): a function `run(ctx) -> ScenarioResult` in a module of this package,
+To add one: a function `run(ctx) -> ScenarioResult` in a module of this package,
 named in SCENARIOS.
 """
 
@@ -51,12 +53,14 @@ class Config:
     screen_skus: int = 5_000
     screen_warmup: int = 5  # rounds over every page, not timed
     screen_requests: int = 60  # timed rounds: requests per page
+    outbox_commands: int = 1_000  # stock adjustments, one command each
+    outbox_skus: int = 100  # spread round-robin: 10 adjustments per SKU
 
 
 SMOKE = Config(
     deliveries=200, runs=1, orders=30, skus=10, big_pdf_size=2_000_000, big_runs=1,
     query_updates=2, drain_timeout=60.0, screen_orders=300, screen_skus=30, screen_warmup=1,
-    screen_requests=5,
+    screen_requests=5, outbox_commands=20, outbox_skus=5,
 )  # fmt: skip
 
 
@@ -89,6 +93,7 @@ SCENARIOS = {
     "intake": "scripts.bench.intake:run",
     "big_payload": "scripts.bench.processing:run_big_payload",
     "queries": "scripts.bench.processing:run_queries",
+    "outbox": "scripts.bench.outbox:run",
     "screens": "scripts.bench.screens:run",
 }
 
@@ -117,7 +122,7 @@ def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     )
     for name in ("deliveries", "runs", "orders", "skus", "pdf_size", "clients", "workers",
                  "web_workers", "web_threads", "big_pdf_size", "screen_orders", "screen_skus",
-                 "screen_requests"):  # fmt: skip
+                 "screen_requests", "outbox_commands", "outbox_skus"):  # fmt: skip
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
     args = parser.parse_args(argv)
     config = SMOKE if args.smoke else Config()

@@ -109,11 +109,17 @@ class Processes:
             self.web = None
         signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
 
-    def _start(self, argv: list[str], log_name: str) -> subprocess.Popen:
+    def _start(
+        self, argv: list[str], log_name: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         log = (self.log_dir / log_name).open("ab")
         try:
             return subprocess.Popen(  # noqa: S603 - our own gunicorn and manage.py
-                argv, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                argv,
+                cwd=BASE_DIR,
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         finally:
             log.close()
@@ -140,10 +146,12 @@ class Processes:
             raise RuntimeError(f"gunicorn did not come up; see {self.log_dir / 'gunicorn.log'}")
         return self.port
 
-    def start_workers(self, count: int) -> None:
+    def start_workers(self, count: int, env: dict[str, str] | None = None) -> None:
+        """Start workers up to `count`; `env`: settings of their own on top of the app's (e.g.
+        the outbox scenario's RxScale API pointing at the stand-in)."""
         while len(self.workers) < count:
             argv = [sys.executable, "manage.py", "run_worker"]
-            self.workers.append(self._start(argv, f"worker-{len(self.workers)}.log"))
+            self.workers.append(self._start(argv, f"worker-{len(self.workers)}.log", env))
 
     def pause_workers(self, paused: bool) -> None:
         """SIGSTOP/SIGCONT the (idle) workers: a backlog builds up with no worker on the CPU."""
