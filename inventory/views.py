@@ -272,10 +272,16 @@ def pharmacy_sku_adjust(request: HttpRequest, uid: str) -> HttpResponse:
         _form_errors_from(form, error)
         return _render_detail(request, pharmacy_sku, adjust_form=form, status=400)
     if outcome.applied:
+        # The RxScale link marks the SKU as waiting when it wrote a command; in local-only mode
+        # it writes none, so the SKU stays in sync and RxScale is not told.
+        told = (
+            "It will be sent to RxScale."
+            if outcome.pharmacy_sku.sync_unsettled
+            else "RxScale is not told (local-only mode)."
+        )
         messages.success(
             request,
-            f"Stock set to {form.cleaned_data['new_stock']} and recorded in the ledger. "
-            "It is not yet sent to RxScale.",
+            f"Stock set to {form.cleaned_data['new_stock']} and recorded in the ledger. {told}",
         )
     else:
         messages.warning(

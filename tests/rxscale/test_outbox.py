@@ -213,6 +213,7 @@ def test_stock_adjustment_is_sent_as_the_counted_figure(staff, standin, pharmacy
         {"new_stock": current + 5, "reason": "Stock count", "expected_stock": current},
     )
     assert response.status_code == 302
+    assert "It will be sent to RxScale." in staff.get(response.url).content.decode()
     send_all()
     (request,) = patches(standin, psku_uid)
     assert request.path.endswith("/stock")
