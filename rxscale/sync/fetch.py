@@ -1,9 +1,9 @@
 """Reading RxScale's API for the sync: pages, paced requests, a few retries.
 
 The client waits for the shared rate limit and retries a 429 itself (rxscale/client.py,
-rxscale/ratelimit.py); it does not retry other errors. Reads are safe to repeat, so the sync
-retries a transient answer (and a 429 the client gave up on) a few times before it gives up
-on that request. Its own requests are paced further below RxScale's documented 10/s
+rxscale/ratelimit.py), so a 429 that reaches the sync is final for that request. Reads are
+safe to repeat, so the sync retries a transient answer a few times before it gives up on it.
+Its own requests are paced further below RxScale's documented 10/s
 (rate-limits.md), so that the outbox's commands still find free slots while a sync runs.
 """
 
@@ -15,12 +15,12 @@ from typing import TypeVar
 from django.conf import settings
 
 from rxscale.client import MAX_PAGE_LIMIT, JsonObject, Page, RxScaleClient
-from rxscale.errors import RxScaleRateLimited, RxScaleTransient
+from rxscale.errors import RxScaleTransient
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-# Seconds before each retry: a 429 has no Retry-After, and RxScale's windows are 1 s and 60 s.
+# Seconds before each retry of a transient error (RxScale down, a timeout).
 RETRY_DELAYS = (1.0, 2.0, 4.0)
 
 
@@ -51,13 +51,13 @@ class SyncReader:
             time.sleep(min(left, 0.5))
 
     def call(self, request: Callable[..., T], *args, **kwargs) -> T:
-        """One read, paced and retried (429 and transient errors); raises the last error."""
+        """One read, paced and retried (transient errors); raises the last error."""
         for attempt in range(len(RETRY_DELAYS) + 1):
             self._wait(self._last + self._interval - time.monotonic())
             self._last = time.monotonic()
             try:
                 return request(*args, **kwargs)
-            except (RxScaleRateLimited, RxScaleTransient) as exc:
+            except RxScaleTransient as exc:
                 if attempt == len(RETRY_DELAYS):
                     raise
                 logger.info("rxscale sync: %s; retrying", exc)
